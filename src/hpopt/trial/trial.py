@@ -1,0 +1,297 @@
+"""The ``Trial`` handle an objective receives."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from hpopt._frozen import FrozenMap
+from hpopt.space.distributions import (
+    Categorical,
+    CategoricalChoice,
+    Distribution,
+    Float,
+    Int,
+    check_compatible,
+)
+from hpopt.storage.base import TrialUpdate
+from hpopt.trial.frozen import FrozenTrial
+from hpopt.trial.state import TrialState
+
+if TYPE_CHECKING:
+    from hpopt.schedulers.base import Decision
+    from hpopt.study.study import Study
+    from hpopt.study.view import StudyView
+
+__all__ = ["FIXED_PARAMS_KEY", "Trial"]
+
+#: System attribute holding the parameters of an enqueued trial.
+FIXED_PARAMS_KEY = "fixed_params"
+
+
+class Trial:
+    """A running trial: suggest parameters, report progress, ask whether to stop.
+
+    Writes are buffered and flushed to the storage at :meth:`report` and when the study is
+    told the result, so suggesting parameters costs no storage round trip.
+
+    Examples
+    --------
+    >>> import hpopt
+    >>> study = hpopt.create_study(sampler=hpopt.RandomSampler(seed=0))
+    >>> trial = study.ask()
+    >>> lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+    >>> _ = study.tell(trial, lr)
+    """
+
+    def __init__(self, study: Study, record: FrozenTrial) -> None:
+        self.study = study
+        self.number = record.number
+        self._trial_id = record.trial_id
+        self.datetime_start: _dt.datetime | None = record.datetime_start
+        self._params: dict[str, Any] = dict(record.params)
+        self._dists: dict[str, Distribution] = dict(record.distributions)
+        self._iv: dict[int, float] = dict(record.intermediate_values)
+        self._user_attrs: dict[str, Any] = dict(record.user_attrs)
+        self._system_attrs: dict[str, Any] = dict(record.system_attrs)
+        self._fixed: dict[str, Any] = dict(record.system_attrs.get(FIXED_PARAMS_KEY) or {})
+        self._pending_params: dict[str, Any] = {}
+        self._pending_iv: dict[int, float] = {}
+        self._pending_user: dict[str, Any] = {}
+        self._pending_system: dict[str, Any] = {}
+        self._relative_space: dict[str, Distribution] = {}
+        self._relative_params: dict[str, Any] = {}
+        self._sampler_view: StudyView | None = None
+        self._decisions: dict[int, Decision] = {}
+        self.config: dict[str, Any] | None = None
+        self.finished = False
+
+    # ------------------------------------------------------------------ read-only state
+    @property
+    def trial_id(self) -> int:
+        return self._trial_id
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Parameters suggested so far (a copy)."""
+        return dict(self._params)
+
+    @property
+    def distributions(self) -> dict[str, Distribution]:
+        """Distributions of the parameters suggested so far (a copy)."""
+        return dict(self._dists)
+
+    @property
+    def intermediate_values(self) -> dict[int, float]:
+        """Values reported so far, by step (a copy)."""
+        return dict(self._iv)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return dict(self._user_attrs)
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        return dict(self._system_attrs)
+
+    @property
+    def fixed_params(self) -> dict[str, Any]:
+        """Parameters fixed in advance (an enqueued trial)."""
+        return dict(self._fixed)
+
+    @property
+    def relative_params(self) -> dict[str, Any]:
+        """The joint proposal the sampler made when the trial started."""
+        return dict(self._relative_params)
+
+    # ------------------------------------------------------------------ suggest
+    def suggest_float(
+        self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
+    ) -> float:
+        """Suggest a float in ``[low, high]`` (log scale, or on a grid of ``step``)."""
+        return float(self.suggest(name, Float(low, high, log=log, step=step, name=name)))
+
+    def suggest_int(
+        self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
+    ) -> int:
+        """Suggest an integer in ``[low, high]`` (log scale, or with ``step``)."""
+        return int(self.suggest(name, Int(low, high, log=log, step=step, name=name)))
+
+    def suggest_categorical(
+        self, name: str, choices: Sequence[CategoricalChoice]
+    ) -> CategoricalChoice:
+        """Suggest one of ``choices``."""
+        if isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence):
+            raise ValueError(
+                f"parameter {name!r}: choices must be a list or tuple, got {choices!r}"
+            )
+        return self.suggest(name, Categorical(tuple(choices), name=name))  # type: ignore[no-any-return]
+
+    def suggest(self, name: str, distribution: Distribution) -> Any:
+        """Suggest a value of ``name`` from any distribution object."""
+        if name in self._dists:
+            old = self._dists[name]
+            if old != distribution:
+                raise ValueError(
+                    f"parameter {name!r} was already suggested in this trial as "
+                    f"{old.to_json()} and is now suggested as {distribution.to_json()}"
+                )
+            return self._params[name]
+        known = self.study._known_distribution(name)
+        if known is not None:
+            check_compatible(name, known, distribution)
+        if distribution.name != name:
+            distribution = distribution.with_name(name)
+
+        if distribution.single():
+            value = distribution.from_unit(0.5)
+        elif name in self._fixed:
+            value = self._fixed[name]
+            if isinstance(distribution, Categorical):
+                value = distribution.choices[distribution.index(value)]
+            if not distribution.contains(value):
+                raise ValueError(
+                    f"parameter {name!r}: the enqueued value {value!r} is outside "
+                    f"{distribution.to_json()}"
+                )
+        elif name in self._relative_params and self._relative_space.get(name) == distribution:
+            value = self._relative_params[name]
+        else:
+            view = self._sampler_view if self._sampler_view is not None else self.study._view()
+            value = self.study.sampler.sample_independent(view, self, name, distribution)
+        if isinstance(distribution, Int):
+            value = int(value)
+        elif isinstance(distribution, Float):
+            value = float(value)
+        if not distribution.contains(value):
+            raise RuntimeError(
+                f"{type(self.study.sampler).__name__} proposed {value!r} for parameter "
+                f"{name!r}, outside {distribution.to_json()}"
+            )
+        self._params[name] = value
+        self._dists[name] = distribution
+        self._pending_params[name] = value
+        self.study._remember_distribution(name, distribution)
+        return value
+
+    # ------------------------------------------------------------------ report / prune
+    def report(self, value: float, step: int) -> None:
+        """Record an intermediate ``value`` at ``step`` (e.g. validation loss per epoch).
+
+        Non-finite values are recorded as they are (a ``ThresholdScheduler`` can stop on
+        them). Reporting a step again with the same value does nothing; with another value
+        it raises ``ValueError``.
+        """
+        if isinstance(step, bool) or not isinstance(step, int):
+            try:
+                import numbers
+
+                if isinstance(step, numbers.Integral):
+                    step = int(step)
+                else:
+                    raise TypeError
+            except TypeError:
+                raise TypeError(f"step must be an integer, got {step!r}") from None
+        if step < 0:
+            raise ValueError(f"step must be >= 0, got {step}")
+        if isinstance(value, (str, bytes)):
+            raise TypeError(f"reported value must be a number, got {value!r}")
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"reported value must be a number, got {value!r}") from None
+        if step in self._iv:
+            old = self._iv[step]
+            if old == v or (math.isnan(old) and math.isnan(v)):
+                return
+            raise ValueError(
+                f"trial {self.number} already reported {old} at step {step}; "
+                f"cannot report {v} for the same step"
+            )
+        self._iv[step] = v
+        self._pending_iv[step] = v
+        self.flush()
+
+    def should_prune(self) -> bool:
+        """Whether the study's scheduler says to stop this trial now (after the last report)."""
+        from hpopt.schedulers.base import Decision
+
+        return self.decision() is Decision.STOP
+
+    def decision(self) -> Decision:
+        """The scheduler's decision for the latest reported step (cached per step)."""
+        from hpopt.schedulers.base import Decision
+
+        if not self._iv:
+            return Decision.CONTINUE
+        step = max(self._iv)
+        cached = self._decisions.get(step)
+        if cached is not None:
+            return cached
+        decision = self.study._decide(self, step, self._iv[step])
+        self._decisions[step] = decision
+        return decision
+
+    # ------------------------------------------------------------------ attributes
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Attach a JSON-serializable attribute to the trial."""
+        self._user_attrs[key] = value
+        self._pending_user[key] = value
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """Attach a system attribute (for hpopt's components)."""
+        self._system_attrs[key] = value
+        self._pending_system[key] = value
+
+    # ------------------------------------------------------------------ buffering
+    def _drain(self) -> TrialUpdate:
+        """Take the buffered writes as one update (the buffers are cleared)."""
+        update = TrialUpdate(
+            params=self._pending_params,
+            distributions={n: self._dists[n] for n in self._pending_params},
+            intermediate_values=self._pending_iv,
+            user_attrs=self._pending_user,
+            system_attrs=self._pending_system,
+        )
+        self._pending_params, self._pending_iv = {}, {}
+        self._pending_user, self._pending_system = {}, {}
+        return update
+
+    def _restore(self, update: TrialUpdate) -> None:
+        """Put an update that could not be written back into the buffers."""
+        self._pending_params = {**update.params, **self._pending_params}
+        self._pending_iv = {**update.intermediate_values, **self._pending_iv}
+        self._pending_user = {**update.user_attrs, **self._pending_user}
+        self._pending_system = {**update.system_attrs, **self._pending_system}
+
+    def flush(self) -> None:
+        """Write buffered params, reports and attributes to the storage now."""
+        if self.finished:
+            return
+        update = self._drain()
+        if update.is_empty():
+            return
+        try:
+            self.study._write(self._trial_id, update)
+        except BaseException:
+            self._restore(update)
+            raise
+
+    def snapshot(self, state: TrialState = TrialState.RUNNING) -> FrozenTrial:
+        """A record of the trial as this handle sees it now (no storage read)."""
+        return FrozenTrial(
+            number=self.number,
+            trial_id=self._trial_id,
+            state=state,
+            params=FrozenMap(self._params),
+            distributions=FrozenMap(self._dists),
+            intermediate_values=FrozenMap(self._iv),
+            user_attrs=FrozenMap(self._user_attrs),
+            system_attrs=FrozenMap(self._system_attrs),
+            datetime_start=self.datetime_start,
+        )
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self.number}, params={self._params})"
