@@ -1,8 +1,17 @@
-"""Tabular export of a study's trials."""
+"""Export of a study's trials: flat rows (pandas, CSV) and a nested JSON document.
+
+The CLI's ``hpopt export`` and the plotting functions read trials through these helpers, so
+a table, a CSV file and a JSON file always agree on names and values.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Container
+import csv
+import datetime as _dt
+import io
+import json
+import math
+from collections.abc import Container, Mapping
 from typing import TYPE_CHECKING, Any
 
 from hpopt.trial.state import TrialState
@@ -13,7 +22,19 @@ if TYPE_CHECKING:
     from hpopt.study.study import Study
     from hpopt.trial.frozen import FrozenTrial
 
-__all__ = ["trial_rows", "trials_dataframe"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "export_trials",
+    "study_to_dict",
+    "trial_rows",
+    "trial_to_dict",
+    "trials_dataframe",
+    "trials_to_csv",
+    "trials_to_json",
+]
+
+#: File formats understood by :func:`export_trials` and ``hpopt export``.
+EXPORT_FORMATS = ("csv", "json")
 
 
 def trial_rows(trials: list[FrozenTrial], n_objectives: int) -> list[dict[str, Any]]:
@@ -46,4 +67,121 @@ def trials_dataframe(study: Study, states: Container[TrialState] | None = None) 
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise ImportError("trials_dataframe needs pandas: pip install 'hpopt[pandas]'") from e
     rows = trial_rows(study.get_trials(states), len(study.directions))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_columns(rows))
+
+
+def _columns(rows: list[dict[str, Any]]) -> list[str]:
+    """All keys of ``rows``: fixed columns, then params_*, user_attrs_*, error.
+
+    Conditional parameters appear in some rows only; each group keeps first-seen order.
+    """
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+
+    def group(name: str) -> int:
+        if name.startswith("params_"):
+            return 1
+        if name.startswith("user_attrs_"):
+            return 2
+        return 3 if name == "error" else 0
+
+    return sorted(seen, key=group)  # stable: first-seen order within a group
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` as strict JSON data: ISO datetimes, lists for tuples, ``None`` for NaN/inf."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        return _jsonable(item())
+    return str(value)
+
+
+def trial_to_dict(trial: FrozenTrial) -> dict[str, Any]:
+    """One trial as strict JSON data, nested (params, distributions, reports, attributes).
+
+    Intermediate values are keyed by step as a string (JSON keys are strings); non-finite
+    numbers become ``null``; the error keeps its full traceback.
+    """
+    return {
+        "number": trial.number,
+        "state": trial.state.name,
+        "values": _jsonable(trial.values),
+        "params": _jsonable(trial.params),
+        "distributions": {k: _jsonable(d.to_json()) for k, d in trial.distributions.items()},
+        "intermediate_values": _jsonable(trial.intermediate_values),
+        "user_attrs": _jsonable(trial.user_attrs),
+        "datetime_start": _jsonable(trial.datetime_start),
+        "datetime_complete": _jsonable(trial.datetime_complete),
+        "duration_s": trial.duration.total_seconds() if trial.duration is not None else None,
+        "error": trial.error,
+    }
+
+
+def study_to_dict(study: Study, states: Container[TrialState] | None = None) -> dict[str, Any]:
+    """The study (name, directions, attributes) and its trials as strict JSON data."""
+    return {
+        "study_name": study.study_name,
+        "directions": [d.name.lower() for d in study.directions],
+        "user_attrs": _jsonable(study.user_attrs),
+        "trials": [trial_to_dict(t) for t in study.get_trials(states)],
+    }
+
+
+def trials_to_json(
+    study: Study, states: Container[TrialState] | None = None, *, indent: int | None = 2
+) -> str:
+    """The study as a JSON document (see :func:`study_to_dict`)."""
+    return json.dumps(study_to_dict(study, states), indent=indent, allow_nan=False)
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, (Mapping, list, tuple)):
+        return json.dumps(_jsonable(value))
+    return value
+
+
+def trials_to_csv(study: Study, states: Container[TrialState] | None = None) -> str:
+    """The trials as CSV, one row per trial, with the columns of :func:`trial_rows`.
+
+    Missing cells (a conditional parameter a trial did not use) are empty; datetimes are
+    ISO 8601; list- or dict-valued attributes are written as JSON.
+    """
+    rows = trial_rows(study.get_trials(states), len(study.directions))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=_columns(rows), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+    return out.getvalue()
+
+
+def export_trials(
+    study: Study, fmt: str, states: Container[TrialState] | None = None
+) -> str:
+    """The trials as text in ``fmt`` (one of :data:`EXPORT_FORMATS`).
+
+    Raises
+    ------
+    ValueError
+        If ``fmt`` is not a supported format.
+    """
+    if fmt == "csv":
+        return trials_to_csv(study, states)
+    if fmt == "json":
+        return trials_to_json(study, states) + "\n"
+    raise ValueError(f"unsupported export format {fmt!r}; choose one of {EXPORT_FORMATS}")

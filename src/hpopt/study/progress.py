@@ -17,7 +17,12 @@ __all__ = ["ProgressBar", "progress_bar"]
 
 
 class ProgressBar:
-    """Tracks the best value; draws with rich when enabled, else does nothing."""
+    """Tracks the best value; draws with rich on standard error when enabled.
+
+    Shows the study name (and the timeout, if any), a bar, trials done out of ``total``
+    (``?`` when only a timeout bounds the run), the best value so far and the elapsed time.
+    Disabled, it only tracks the best value of the trials it is given.
+    """
 
     def __init__(self, study: Study, total: int | None, timeout: float | None, enabled: bool):
         self.study = study
@@ -44,14 +49,13 @@ class ProgressBar:
             TimeElapsedColumn(),
         ]
         self._progress = Progress(*columns, console=Console(stderr=True), transient=False)
-        label = (
-            study.study_name
-            if total is not None or timeout is None
-            else f"{study.study_name} ({timeout:g} s)"
-        )
-        self._task = self._progress.add_task(label, total=total, best="-")
+        label = study.study_name if timeout is None else f"{study.study_name} ({timeout:g} s)"
+        # A resumed study starts from the best value of its earlier trials.
+        for record in study.get_trials((TrialState.COMPLETE,)):
+            self._track_best(record)
+        self._task = self._progress.add_task(label, total=total, best=self._best_text())
 
-    def update(self, record: FrozenTrial) -> None:
+    def _track_best(self, record: FrozenTrial) -> None:
         if (
             self._sign is not None
             and record.state is TrialState.COMPLETE
@@ -60,9 +64,15 @@ class ProgressBar:
             v = record.values[0]
             if self.best is None or self._sign * v < self._sign * self.best:
                 self.best = v
+
+    def _best_text(self) -> str:
+        return "-" if self.best is None else f"{self.best:.6g}"
+
+    def update(self, record: FrozenTrial) -> None:
+        """Count one finished trial and keep the best value (single objective)."""
+        self._track_best(record)
         if self._progress is not None:
-            best = "-" if self.best is None else f"{self.best:.6g}"
-            self._progress.update(self._task, advance=1, best=best)
+            self._progress.update(self._task, advance=1, best=self._best_text())
 
     def __enter__(self) -> ProgressBar:
         if self._progress is not None:
