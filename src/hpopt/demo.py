@@ -114,21 +114,11 @@ def load_digits_data() -> DemoData:
         x_rest, y_rest, test_size=0.25, stratify=y_rest, random_state=_SPLIT_SEEDS[1]
     )
     scaler = StandardScaler().fit(x_train)
-
-    def features(a: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(scaler.transform(a), dtype=torch.float32)
-
-    def labels(a: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(a, dtype=torch.int64)
-
-    return DemoData(
-        features(x_train),
-        labels(y_train),
-        features(x_val),
-        labels(y_val),
-        features(x_test),
-        labels(y_test),
-    )
+    xs = [
+        torch.as_tensor(scaler.transform(a), dtype=torch.float32) for a in (x_train, x_val, x_test)
+    ]
+    ys = [torch.as_tensor(a, dtype=torch.int64) for a in (y_train, y_val, y_test)]
+    return DemoData(xs[0], ys[0], xs[1], ys[1], xs[2], ys[2])
 
 
 # ---------------------------------------------------------------------- search space

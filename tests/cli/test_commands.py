@@ -98,7 +98,9 @@ def test_best_shows_the_best_trial(store: InMemoryStorage) -> None:
     best = hpopt.load_study(study_name="fit", storage=store).best_trial
     assert best.number == 1
     lines = result.output.splitlines()
-    assert any("trial" in line and line.split("│")[2].strip() == "1" for line in lines if "│" in line)
+    assert any(
+        "trial" in line and line.split("│")[2].strip() == "1" for line in lines if "│" in line
+    )
     assert any("value" in line and "0.1" in line for line in lines)
     assert f"{best.params['x']:.6g}" in result.output
     assert "t0.1" in result.output  # user attributes

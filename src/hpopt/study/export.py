@@ -26,6 +26,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "export_trials",
     "study_to_dict",
+    "trial_columns",
     "trial_rows",
     "trial_to_dict",
     "trials_dataframe",
@@ -33,8 +34,12 @@ __all__ = [
     "trials_to_json",
 ]
 
-#: File formats understood by :func:`export_trials` and ``hpopt export``.
+#: File formats of :func:`export_trials` and ``hpopt export``.
 EXPORT_FORMATS = ("csv", "json")
+
+
+def _value_columns(n_objectives: int) -> list[str]:
+    return ["value"] if n_objectives == 1 else [f"values_{i}" for i in range(n_objectives)]
 
 
 def trial_rows(trials: list[FrozenTrial], n_objectives: int) -> list[dict[str, Any]]:
@@ -42,11 +47,8 @@ def trial_rows(trials: list[FrozenTrial], n_objectives: int) -> list[dict[str, A
     rows = []
     for t in trials:
         row: dict[str, Any] = {"number": t.number, "state": t.state.name}
-        if n_objectives == 1:
-            row["value"] = t.values[0] if t.values else None
-        else:
-            for i in range(n_objectives):
-                row[f"values_{i}"] = t.values[i] if t.values else None
+        for i, name in enumerate(_value_columns(n_objectives)):
+            row[name] = t.values[i] if t.values else None
         row["datetime_start"] = t.datetime_start
         row["datetime_complete"] = t.datetime_complete
         row["duration_s"] = t.duration.total_seconds() if t.duration is not None else None
@@ -60,22 +62,15 @@ def trial_rows(trials: list[FrozenTrial], n_objectives: int) -> list[dict[str, A
     return rows
 
 
-def trials_dataframe(study: Study, states: Container[TrialState] | None = None) -> pd.DataFrame:
-    """The study's trials as a pandas DataFrame (pandas is imported here, lazily)."""
-    try:
-        import pandas as pd
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("trials_dataframe needs pandas: pip install 'hpopt[pandas]'") from e
-    rows = trial_rows(study.get_trials(states), len(study.directions))
-    return pd.DataFrame(rows, columns=_columns(rows))
-
-
-def _columns(rows: list[dict[str, Any]]) -> list[str]:
-    """All keys of ``rows``: fixed columns, then params_*, user_attrs_*, error.
+def trial_columns(rows: list[dict[str, Any]], n_objectives: int) -> list[str]:
+    """The columns of :func:`trial_rows`: fixed ones, then params_*, user_attrs_*, error.
 
     Conditional parameters appear in some rows only; each group keeps first-seen order.
+    The fixed columns are there even without rows.
     """
-    seen: dict[str, None] = {}
+    fixed = ["number", "state", *_value_columns(n_objectives)]
+    fixed += ["datetime_start", "datetime_complete", "duration_s"]
+    seen: dict[str, None] = dict.fromkeys(fixed)
     for row in rows:
         seen.update(dict.fromkeys(row))
 
@@ -87,6 +82,17 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
         return 3 if name == "error" else 0
 
     return sorted(seen, key=group)  # stable: first-seen order within a group
+
+
+def trials_dataframe(study: Study, states: Container[TrialState] | None = None) -> pd.DataFrame:
+    """The study's trials as a pandas DataFrame (pandas is imported here, lazily)."""
+    try:
+        import pandas as pd
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("trials_dataframe needs pandas: pip install 'hpopt[pandas]'") from e
+    n_objectives = len(study.directions)
+    rows = trial_rows(study.get_trials(states), n_objectives)
+    return pd.DataFrame(rows, columns=trial_columns(rows, n_objectives))
 
 
 def _jsonable(value: Any) -> Any:
@@ -161,18 +167,17 @@ def trials_to_csv(study: Study, states: Container[TrialState] | None = None) -> 
     Missing cells (a conditional parameter a trial did not use) are empty; datetimes are
     ISO 8601; list- or dict-valued attributes are written as JSON.
     """
-    rows = trial_rows(study.get_trials(states), len(study.directions))
+    n_objectives = len(study.directions)
+    rows = trial_rows(study.get_trials(states), n_objectives)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=_columns(rows), lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=trial_columns(rows, n_objectives), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _csv_cell(v) for k, v in row.items()})
     return out.getvalue()
 
 
-def export_trials(
-    study: Study, fmt: str, states: Container[TrialState] | None = None
-) -> str:
+def export_trials(study: Study, fmt: str, states: Container[TrialState] | None = None) -> str:
     """The trials as text in ``fmt`` (one of :data:`EXPORT_FORMATS`).
 
     Raises
