@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_EPOCHS",
     "DEFAULT_N_TRIALS",
+    "DEFAULT_TIMEOUT",
     "DemoData",
     "DemoResult",
     "TrainedModel",
@@ -57,9 +58,12 @@ __all__ = [
     "train_mlp",
 ]
 
-#: Default budget: about a minute on two CPU cores (see docs/demo.md for measurements).
-DEFAULT_N_TRIALS = 30
-DEFAULT_EPOCHS = 15
+#: Default budget: about a minute of CPU time on two cores (measurements in docs/demo.md).
+DEFAULT_N_TRIALS = 50
+DEFAULT_EPOCHS = 20
+#: ``hpopt demo`` starts no new trial after this many seconds, so that it ends within three
+#: minutes even on a busy machine (on an idle one the trial budget ends it first).
+DEFAULT_TIMEOUT = 120.0
 
 #: Seeds of the train/validation/test split; fixed so every run scores the same data.
 _SPLIT_SEEDS = (0, 1)

@@ -214,3 +214,13 @@ def test_delete_asks_first_and_yes_skips_the_question(store: InMemoryStorage) ->
     assert names == ["empty"]
     assert invoke(store, "delete", "--study", "empty", "--yes").exit_code == 0
     assert store.get_all_studies() == []
+
+
+def test_demo_refuses_to_continue_a_study_of_another_kind(store: InMemoryStorage) -> None:
+    result = invoke(store, "demo", "--study-name", "fit", "--n-trials", "1", "--no-progress")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: study 'fit' exists and is not a demo study (it has directions ['minimize']); "
+        "choose another --study-name"
+    ]
+    assert len(hpopt.load_study(study_name="fit", storage=store).trials) == 5

@@ -74,7 +74,7 @@ def test_timeout_only_counts_trials_without_a_total(
     n = len(study.trials)
     frame = _last_frame(capsys.readouterr().err)
     assert n > 0
-    assert frame.startswith("timed (0.2 s)")
+    assert frame.startswith("timed (timeout 0.2 s)")
     assert f"{n}/?" in frame
 
 

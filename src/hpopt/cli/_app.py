@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 
 from hpopt._version import __version__
-from hpopt.demo import DEFAULT_EPOCHS, DEFAULT_N_TRIALS
+from hpopt.demo import DEFAULT_EPOCHS, DEFAULT_N_TRIALS, DEFAULT_TIMEOUT
 from hpopt.exceptions import HPOptError
 from hpopt.storage.base import BaseStorage
 from hpopt.study.export import EXPORT_FORMATS
@@ -130,6 +130,8 @@ def cli(ctx: click.Context) -> None:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
     metavar="SECONDS",
     help="Start no new trial after this many seconds.",
 )
@@ -142,7 +144,7 @@ def demo(
     storage_url: str | None,
     study_name: str | None,
     seed: int,
-    timeout: float | None,
+    timeout: float,
     no_progress: bool,
 ) -> None:
     """Tune a small PyTorch MLP on scikit-learn's digits (no download, CPU, about a minute)."""
@@ -151,6 +153,7 @@ def demo(
 
     console = _console()
     state = _state(ctx)
+    url: str | None = None
     if state.storage is not None:
         store, label = state.storage, f"{type(state.storage).__name__} (given by the caller)"
     elif storage_url is None and importlib.util.find_spec("hpopt.storage.sql") is None:
@@ -163,8 +166,10 @@ def demo(
         )
         store, label = InMemoryStorage(), "memory (gone when the demo ends)"
     else:
-        label = storage_url or default_storage_url()
-        store = state.open_storage(label)
+        url = label = storage_url or default_storage_url()
+        store = state.open_storage(url)
+    if study_name is not None:
+        _check_demo_study(store, study_name)
     try:
         result = run_demo(
             n_trials=n_trials,
@@ -178,9 +183,25 @@ def demo(
     except ImportError as e:
         raise click.ClickException(str(e)) from None
     console.print(demo_report(result, label))
-    if not label.startswith("memory"):
+    if url is not None:
         console.print(
-            f"Inspect it with: hpopt trials --study {result.study.study_name} --storage {label}"
+            f"Inspect it with: hpopt trials --study {result.study.study_name} --storage {url}"
+        )
+
+
+def _check_demo_study(store: BaseStorage, study_name: str) -> None:
+    """Refuse to continue a study that maximizes anything but the demo's one accuracy."""
+    from hpopt.exceptions import StudyNotFoundError
+    from hpopt.study.direction import StudyDirection
+
+    try:
+        directions = store.get_study_directions(store.get_study_id_from_name(study_name))
+    except StudyNotFoundError:
+        return
+    if directions != (StudyDirection.MAXIMIZE,):
+        raise click.ClickException(
+            f"study {study_name!r} exists and is not a demo study (it has directions "
+            f"{[d.name.lower() for d in directions]}); choose another --study-name"
         )
 
 

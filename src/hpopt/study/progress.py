@@ -49,7 +49,9 @@ class ProgressBar:
             TimeElapsedColumn(),
         ]
         self._progress = Progress(*columns, console=Console(stderr=True), transient=False)
-        label = study.study_name if timeout is None else f"{study.study_name} ({timeout:g} s)"
+        label = (
+            study.study_name if timeout is None else f"{study.study_name} (timeout {timeout:g} s)"
+        )
         # A resumed study starts from the best value of its earlier trials.
         for record in study.get_trials((TrialState.COMPLETE,)):
             self._track_best(record)
