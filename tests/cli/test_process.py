@@ -75,3 +75,15 @@ def test_a_short_demo_trains_a_real_network(tmp_path: Path) -> None:
     # Chance is 0.1; two epochs of the best of three random configs clear 0.5 easily.
     assert numbers["test accuracy"] > 0.5
     assert numbers["validation accuracy"] > 0.5
+
+
+def test_the_cli_loads_torch_and_sklearn_only_for_the_demo(tmp_path: Path) -> None:
+    code = (
+        "import sys, hpopt.cli; "
+        "print(sorted(m for m in ('torch', 'sklearn', 'pandas') if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
