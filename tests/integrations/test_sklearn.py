@@ -29,7 +29,9 @@ def _logreg_search(**kw: object) -> SearchCV:
 
 
 def _ridge_search() -> SearchCV:
-    return SearchCV(Ridge(), {"alpha": hpopt.Float(1e-3, 10.0, log=True)}, n_trials=3, cv=3, random_state=0)
+    return SearchCV(
+        Ridge(), {"alpha": hpopt.Float(1e-3, 10.0, log=True)}, n_trials=3, cv=3, random_state=0
+    )
 
 
 @parametrize_with_checks([_logreg_search(), _ridge_search()])
@@ -41,15 +43,24 @@ def test_fitted_attributes_match_sklearn_conventions() -> None:
     X, y = load_iris(return_X_y=True)
     search = SearchCV(
         make_pipeline(StandardScaler(), SVC()),
-        {"svc__C": hpopt.Float(1e-2, 1e3, log=True), "svc__kernel": hpopt.Categorical(["rbf", "linear"])},
+        {
+            "svc__C": hpopt.Float(1e-2, 1e3, log=True),
+            "svc__kernel": hpopt.Categorical(["rbf", "linear"]),
+        },
         n_trials=8,
         cv=StratifiedKFold(4, shuffle=True, random_state=0),
         random_state=1,
     ).fit(X, y)
     res = search.cv_results_
     assert len(res["params"]) == 8
-    for key in ("mean_test_score", "std_test_score", "rank_test_score", "split3_test_score",
-                "mean_fit_time", "param_svc__C"):
+    for key in (
+        "mean_test_score",
+        "std_test_score",
+        "rank_test_score",
+        "split3_test_score",
+        "mean_fit_time",
+        "param_svc__C",
+    ):
         assert len(res[key]) == 8, key
     # The best score is the best mean over the folds, and rank 1 points at it.
     best = int(np.argmax(res["mean_test_score"]))
@@ -69,23 +80,43 @@ def test_scores_agree_with_grid_search_on_the_same_points() -> None:
     X, y = load_breast_cancer(return_X_y=True)
     Cs = [0.01, 0.1, 1.0]
     est = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
-    ours = SearchCV(est, {"logisticregression__C": hpopt.Categorical(Cs)}, n_trials=3, cv=3,
-                    sampler=hpopt.GridSampler({"logisticregression__C": Cs}) if hasattr(hpopt, "GridSampler") else None,
-                    random_state=0)
+    ours = SearchCV(
+        est,
+        {"logisticregression__C": hpopt.Categorical(Cs)},
+        n_trials=3,
+        cv=3,
+        sampler=hpopt.GridSampler({"logisticregression__C": Cs})
+        if hasattr(hpopt, "GridSampler")
+        else None,
+        random_state=0,
+    )
     if not hasattr(hpopt, "GridSampler"):
         pytest.skip("GridSampler not available in this build")
     ours.fit(X, y)
     ref = GridSearchCV(est, {"logisticregression__C": Cs}, cv=3).fit(X, y)
-    got = {p["logisticregression__C"]: s for p, s in zip(ours.cv_results_["params"], ours.cv_results_["mean_test_score"])}
-    want = {p["logisticregression__C"]: s for p, s in zip(ref.cv_results_["params"], ref.cv_results_["mean_test_score"])}
+    got = {
+        p["logisticregression__C"]: s
+        for p, s in zip(ours.cv_results_["params"], ours.cv_results_["mean_test_score"])
+    }
+    want = {
+        p["logisticregression__C"]: s
+        for p, s in zip(ref.cv_results_["params"], ref.cv_results_["mean_test_score"])
+    }
     assert got == pytest.approx(want)
     assert ours.best_params_ == ref.best_params_
 
 
 def test_regression_with_scoring_and_no_refit() -> None:
     X, y = load_diabetes(return_X_y=True)
-    search = SearchCV(Ridge(), {"alpha": hpopt.Float(1e-3, 1e2, log=True)}, n_trials=6, cv=3,
-                      scoring="neg_mean_squared_error", refit=False, random_state=0).fit(X, y)
+    search = SearchCV(
+        Ridge(),
+        {"alpha": hpopt.Float(1e-3, 1e2, log=True)},
+        n_trials=6,
+        cv=3,
+        scoring="neg_mean_squared_error",
+        refit=False,
+        random_state=0,
+    ).fit(X, y)
     assert search.best_score_ < 0  # negative MSE, maximized
     assert not hasattr(search, "best_estimator_")
     with pytest.raises(AttributeError, match="refit"):
@@ -97,15 +128,25 @@ def test_failing_fits_get_error_score_and_the_search_goes_on() -> None:
     # penalty=None with l1_ratio... use an invalid combination: liblinear does not support 'elasticnet'.
     search = SearchCV(
         LogisticRegression(max_iter=200),
-        {"solver": hpopt.Categorical(["lbfgs", "liblinear"]), "penalty": hpopt.Categorical(["l2", "elasticnet"])},
-        n_trials=12, cv=3, random_state=0,
+        {
+            "solver": hpopt.Categorical(["lbfgs", "liblinear"]),
+            "penalty": hpopt.Categorical(["l2", "elasticnet"]),
+        },
+        n_trials=12,
+        cv=3,
+        random_state=0,
     ).fit(X, y)
     states = set(search.cv_results_["state"])
     assert "FAIL" in states and "COMPLETE" in states
     assert search.best_params_["penalty"] == "l2"
     with pytest.raises(ValueError):
-        SearchCV(LogisticRegression(), {"penalty": hpopt.Categorical(["elasticnet"])}, n_trials=2, cv=3,
-                 error_score="raise").fit(X, y)
+        SearchCV(
+            LogisticRegression(),
+            {"penalty": hpopt.Categorical(["elasticnet"])},
+            n_trials=2,
+            cv=3,
+            error_score="raise",
+        ).fit(X, y)
 
 
 def test_same_random_state_same_search() -> None:
@@ -118,4 +159,6 @@ def test_same_random_state_same_search() -> None:
 def test_invalid_space_is_reported_with_the_parameter_name() -> None:
     X, y = load_iris(return_X_y=True)
     with pytest.raises(ValueError, match="'C'"):
-        SearchCV(LogisticRegression(), {"C": {"type": "float", "low": 1.0, "high": 0.1}}, n_trials=2).fit(X, y)
+        SearchCV(
+            LogisticRegression(), {"C": {"type": "float", "low": 1.0, "high": 0.1}}, n_trials=2
+        ).fit(X, y)

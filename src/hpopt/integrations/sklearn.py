@@ -148,8 +148,7 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):  # type: ignore[misc]
         space = SearchSpace.from_dict(self.space)
         if y is None and clone(self.estimator).__sklearn_tags__().target_tags.required:
             raise ValueError(
-                f"{type(self.estimator).__name__} requires y to be passed, "
-                "but the target y is None"
+                f"{type(self.estimator).__name__} requires y to be passed, but the target y is None"
             )
         X, y, groups = indexable(X, y, groups)
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
