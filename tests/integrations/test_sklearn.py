@@ -125,7 +125,7 @@ def test_regression_with_scoring_and_no_refit() -> None:
 
 def test_failing_fits_get_error_score_and_the_search_goes_on() -> None:
     X, y = load_iris(return_X_y=True)
-    # penalty=None with l1_ratio... use an invalid combination: liblinear does not support 'elasticnet'.
+    # liblinear does not support the elasticnet penalty: those fits fail.
     search = SearchCV(
         LogisticRegression(max_iter=200),
         {

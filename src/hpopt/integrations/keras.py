@@ -33,7 +33,8 @@ class PruningCallback(keras.callbacks.Callback):  # type: ignore[misc]
 
     Examples
     --------
-    >>> model.fit(x, y, validation_split=0.2, callbacks=[PruningCallback(trial, "val_loss")])  # doctest: +SKIP
+    >>> callbacks = [PruningCallback(trial, "val_loss")]  # doctest: +SKIP
+    >>> model.fit(x, y, validation_split=0.2, callbacks=callbacks)  # doctest: +SKIP
     """
 
     def __init__(self, trial: Trial, monitor: str = "val_loss") -> None:

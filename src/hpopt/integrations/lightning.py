@@ -8,7 +8,7 @@ try:
     from lightning.pytorch.callbacks import Callback
 except ImportError:  # pragma: no cover - the standalone package name
     try:
-        from pytorch_lightning.callbacks import Callback
+        from pytorch_lightning.callbacks import Callback  # type: ignore[assignment]
     except ImportError as e:
         raise ImportError(
             "hpopt.integrations.lightning needs Lightning: pip install 'hpopt[lightning]'"
