@@ -66,6 +66,15 @@ class Study:
         self._known_dists: dict[str, Distribution] = {}
         self._stop_flag = False
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
     # ------------------------------------------------------------------ basic facts
     @property
     def storage(self) -> BaseStorage:
