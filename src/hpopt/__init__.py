@@ -19,7 +19,7 @@ from hpopt.study import (  # isort: skip
     get_all_study_summaries,
     load_study,
 )
-from hpopt.samplers import RandomSampler
+from hpopt.samplers import RandomSampler, TPESampler
 from hpopt.schedulers import Decision
 from hpopt.space import Categorical, Condition, Float, Int, SearchSpace
 from hpopt.storage import InMemoryStorage
@@ -34,6 +34,7 @@ __all__ = [
     "InMemoryStorage",
     "Int",
     "RandomSampler",
+    "TPESampler",
     "SearchSpace",
     "SpaceExhausted",
     "Study",
