@@ -92,31 +92,17 @@ def from_model(dim: Dim, x: np.ndarray) -> np.ndarray:
     return np.clip(v, dim.grid_low, dim.grid_high)
 
 
-def _log1mexp(x: np.ndarray) -> np.ndarray:
-    """``log(1 - exp(x))`` for ``x <= 0``, accurate at both ends."""
-    with np.errstate(divide="ignore"):
-        return np.where(x > -math.log(2.0), np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+def _gauss_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``Phi(b) - Phi(a)`` for ``a <= b``; right-tail intervals are mirrored to the left
+    tail, where ``ndtr`` keeps its relative precision."""
+    from scipy.special import ndtr
+
+    flip = a > 0
+    return np.asarray(ndtr(np.where(flip, -a, b)) - ndtr(np.where(flip, -b, a)))
 
 
-def _log_gauss_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``log(Phi(b) - Phi(a))`` for ``a <= b``, without cancellation in either tail."""
-    from scipy.special import log_ndtr, ndtr
-
-    a, b = np.broadcast_arrays(a, b)
-    out = np.empty(a.shape)
-    left = b <= 0  # both in the left tail
-    right = a > 0  # both in the right tail: use symmetry
-    mid = ~(left | right)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if left.any():
-            la, lb = log_ndtr(a[left]), log_ndtr(b[left])
-            out[left] = lb + _log1mexp(la - lb)
-        if right.any():
-            la, lb = log_ndtr(-b[right]), log_ndtr(-a[right])
-            out[right] = lb + _log1mexp(la - lb)
-        if mid.any():
-            out[mid] = np.log1p(-ndtr(a[mid]) - ndtr(-b[mid]))
-    return np.maximum(out, math.log(_TINY))
+def _log_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.log(np.maximum(_gauss_mass(a, b), _TINY))
 
 
 def _sample_truncnorm(
@@ -169,6 +155,13 @@ class ParzenEstimator:
         ``"neighbor"``: each kernel's width is its larger gap to a neighbour (per dimension);
         ``"scott"``: one width per dimension, ``0.2 * n ** (-1 / (d + 4))`` of the range.
         Both are clipped below by ``range / min(100, n + 2)`` (the "magic clip").
+
+    Notes
+    -----
+    Numeric dimensions are rescaled to ``[0, 1]`` inside the estimator. The Gaussian
+    exponents of all continuous dimensions are evaluated together as two matrix products
+    (expanding ``(x - mu)^2 / s^2``; safe because both ``x`` and ``mu`` lie in ``[0, 1]`` and
+    ``s >= 0.01``), the categorical kernels as one product with a one-hot matrix.
     """
 
     def __init__(
@@ -185,9 +178,15 @@ class ParzenEstimator:
         self.dims = dims
         w = np.append(np.asarray(weights, dtype=float)[:n], prior_weight if n else 1.0)
         self.weights = w / w.sum()
-        self.log_weights = np.log(np.maximum(self.weights, _TINY))
-        self._params: list[Any] = []
         n_kernels = n + 1
+        const = np.log(np.maximum(self.weights, _TINY))
+        self._kernels: list[tuple[int, Any]] = []
+        cont_inv_var, cont_scaled_mu, cat_log_probs = [], [], []
+        self._cont = [j for j, d in enumerate(dims) if isinstance(d, NumericDim) and d.step is None]
+        self._cat = [j for j, d in enumerate(dims) if isinstance(d, CategoricalDim)]
+        self._stepped = [
+            j for j, d in enumerate(dims) if isinstance(d, NumericDim) and d.step is not None
+        ]
         for j, dim in enumerate(dims):
             col = observations[:, j] if n else np.empty(0)
             if isinstance(dim, CategoricalDim):
@@ -195,56 +194,84 @@ class ParzenEstimator:
                 probs[np.arange(n), col.astype(int)] += 1.0
                 probs[-1] = 1.0
                 probs /= probs.sum(axis=1, keepdims=True)
-                self._params.append(probs)
+                self._kernels.append((j, probs))
+                cat_log_probs.append(np.log(probs.T))
                 continue
-            span = dim.high - dim.low
+            unit = (col - dim.low) / (dim.high - dim.low)
             if n == 0:
                 sigmas = np.empty(0)
             elif bandwidth == "scott":
-                sigmas = np.full(n, 0.2 * n ** (-1.0 / (len(dims) + 4)) * span)
+                sigmas = np.full(n, 0.2 * n ** (-1.0 / (len(dims) + 4)))
             else:
-                sigmas = _neighbor_sigmas(col, dim.low, dim.high, consider_endpoints)
-            sigmas = np.clip(sigmas, span / min(100.0, 1.0 + n_kernels), span)
-            mus = np.append(col, 0.5 * (dim.low + dim.high))
-            sigmas = np.append(sigmas, span)
-            log_z = _log_gauss_mass((dim.low - mus) / sigmas, (dim.high - mus) / sigmas)
-            self._params.append((mus, sigmas, log_z))
+                sigmas = _neighbor_sigmas(unit, 0.0, 1.0, consider_endpoints)
+            sigmas = np.clip(sigmas, 1.0 / min(100.0, 1.0 + n_kernels), 1.0)
+            mus = np.append(unit, 0.5)
+            sigmas = np.append(sigmas, 1.0)
+            inv = 1.0 / sigmas
+            const -= _log_mass(-mus * inv, (1.0 - mus) * inv)
+            self._kernels.append((j, (mus, sigmas, inv)))
+            if dim.step is None:
+                const -= np.log(sigmas * (dim.high - dim.low)) + _LOG_SQRT_2PI
+                cont_inv_var.append(inv * inv)
+                cont_scaled_mu.append(mus * inv * inv)
+        if cont_inv_var:
+            inv_var, scaled_mu = np.array(cont_inv_var), np.array(cont_scaled_mu)
+            const -= 0.5 * (scaled_mu * scaled_mu / inv_var).sum(axis=0)
+            self._inv_var, self._scaled_mu = -0.5 * inv_var, scaled_mu  # (d_cont, K)
+        if cat_log_probs:
+            self._cat_log_probs = np.vstack(cat_log_probs)  # (sum of n_choices, K)
+            self._cat_offsets = np.cumsum([0] + [dims[j].n_choices for j in self._cat])[:-1]  # type: ignore[union-attr]
+        self._const = const
+
+    def _to_unit(self, j: int, x: np.ndarray) -> np.ndarray:
+        dim = self.dims[j]
+        assert isinstance(dim, NumericDim)
+        return (x - dim.low) / (dim.high - dim.low)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """``(size, d)`` model-space draws (stepped values snapped onto their grid)."""
         comp = rng.choice(len(self.weights), size=size, p=self.weights)
         out = np.empty((size, len(self.dims)))
-        for j, (dim, par) in enumerate(zip(self.dims, self._params)):
+        for j, par in self._kernels:
+            dim = self.dims[j]
             if isinstance(dim, CategoricalDim):
                 cum = np.cumsum(par[comp], axis=1)
                 u = rng.random((size, 1)) * cum[:, -1:]
                 out[:, j] = np.minimum((cum < u).sum(axis=1), dim.n_choices - 1)
-            else:
-                mus, sigmas, _ = par
-                x = _sample_truncnorm(rng, mus[comp], sigmas[comp], dim.low, dim.high)
-                out[:, j] = to_model(dim, from_model(dim, x)) if dim.step is not None else x
+                continue
+            mus, sigmas, _ = par
+            unit = _sample_truncnorm(rng, mus[comp], sigmas[comp], 0.0, 1.0)
+            x = dim.low + unit * (dim.high - dim.low)
+            out[:, j] = to_model(dim, from_model(dim, x)) if dim.step is not None else x
         return out
 
     def log_pdf(self, x: np.ndarray) -> np.ndarray:
         """Log density (log mass on stepped dimensions) of ``(m, d)`` model-space points."""
-        total = np.broadcast_to(self.log_weights, (len(x), len(self.weights))).copy()
-        for j, (dim, par) in enumerate(zip(self.dims, self._params)):
-            col = x[:, j]
-            if isinstance(dim, CategoricalDim):
-                total += np.log(par[:, col.astype(int)].T)
-                continue
-            mus, sigmas, log_z = par
-            if dim.step is None:
-                z = (col[:, None] - mus) / sigmas
-                total += -0.5 * z * z - np.log(sigmas) - _LOG_SQRT_2PI - log_z
-            else:
-                v = from_model(dim, col)
-                lo = np.maximum(v - 0.5 * dim.step, dim.grid_low - 0.5 * dim.step)
-                hi = np.minimum(v + 0.5 * dim.step, dim.grid_high + 0.5 * dim.step)
-                if dim.log:
-                    lo, hi = np.log(lo), np.log(hi)
-                a = (lo[:, None] - mus) / sigmas
-                b = (hi[:, None] - mus) / sigmas
-                total += _log_gauss_mass(a, b) - log_z
-        peak = total.max(axis=1, keepdims=True)
-        return np.asarray(peak[:, 0] + np.log(np.exp(total - peak).sum(axis=1)))
+        total = np.empty((len(x), len(self.weights)))
+        total[:] = self._const
+        if self._cont:
+            u = np.column_stack([self._to_unit(j, x[:, j]) for j in self._cont])
+            total += (u * u) @ self._inv_var
+            total += u @ self._scaled_mu
+        if self._cat:
+            idx = x[:, self._cat].astype(int) + self._cat_offsets
+            total += self._cat_log_probs[idx].sum(axis=1)
+        kernels = dict(self._kernels)
+        for j in self._stepped:
+            dim = self.dims[j]
+            assert isinstance(dim, NumericDim) and dim.step is not None
+            mus, _, inv = kernels[j]
+            # candidates share few grid values: one row of cell masses per distinct value
+            v, row = np.unique(from_model(dim, x[:, j]), return_inverse=True)
+            lo, hi = v - 0.5 * dim.step, v + 0.5 * dim.step
+            if dim.log:
+                lo, hi = np.log(lo), np.log(hi)
+            a = np.subtract.outer(self._to_unit(j, lo), mus)
+            a *= inv
+            b = np.subtract.outer(self._to_unit(j, hi), mus)
+            b *= inv
+            total += _log_mass(a, b)[row.ravel()]
+        peak = total.max(axis=1)
+        total -= peak[:, None]
+        np.exp(total, out=total)
+        return np.asarray(peak + np.log(total.sum(axis=1)))
