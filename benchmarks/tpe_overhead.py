@@ -41,7 +41,11 @@ def _random_params(rng: np.random.Generator) -> dict[str, Any]:
 
 def _value(p: dict[str, Any]) -> float:
     return (
-        p["x"] ** 2 + abs(np.log10(p["lr"]) + 2) + (p["k"] - 12) ** 2 / 100 + (p["c"] != "b") + p["y"]
+        p["x"] ** 2
+        + abs(np.log10(p["lr"]) + 2)
+        + (p["k"] - 12) ** 2 / 100
+        + (p["c"] != "b")
+        + p["y"]
     )
 
 
@@ -135,8 +139,11 @@ def main() -> None:
         print(f"| {name} | " + " | ".join(f"{m:.2f} ms" for m in ms) + " |")
     ours = results["hpopt TPESampler (default)"]
     peer = results["Optuna TPESampler (default)"]
-    print("| ratio Optuna default / hpopt default | " + " | ".join(
-        f"{p / o:.1f}x" for p, o in zip(peer, ours)) + " |")
+    print(
+        "| ratio Optuna default / hpopt default | "
+        + " | ".join(f"{p / o:.1f}x" for p, o in zip(peer, ours))
+        + " |"
+    )
 
 
 if __name__ == "__main__":

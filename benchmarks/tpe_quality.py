@@ -66,10 +66,7 @@ def mixed(t: Any) -> float:
     c = t.suggest_categorical("c", ["a", "b", "c"])
     offset, centre = {"a": (0.35, -2.0), "b": (0.0, 1.5), "c": (0.8, 3.0)}[c]
     return (
-        offset
-        + ((x - centre) / 5) ** 2
-        + ((math.log10(lr) + 2) / 2.5) ** 2
-        + ((k - 12) / 10) ** 2
+        offset + ((x - centre) / 5) ** 2 + ((math.log10(lr) + 2) / 2.5) ** 2 + ((k - 12) / 10) ** 2
     )
 
 
@@ -113,7 +110,9 @@ PROBLEMS: dict[str, tuple[Objective, float]] = {
 }
 
 
-def run_hpopt(objective: Objective, budget: int, seed: int, kind: str, variant: dict[str, Any]) -> float:
+def run_hpopt(
+    objective: Objective, budget: int, seed: int, kind: str, variant: dict[str, Any]
+) -> float:
     import hpopt
 
     if kind == "random":

@@ -39,7 +39,7 @@ def non_domination_ranks(points: np.ndarray, n_needed: int | None = None) -> np.
 
 def _reference_point(points: np.ndarray) -> np.ndarray:
     worst = points.max(axis=0)
-    ref = np.maximum(1.1 * worst, 0.9 * worst)
+    ref = np.asarray(np.maximum(1.1 * worst, 0.9 * worst))
     ref[ref == 0] = 1e-12
     return ref
 

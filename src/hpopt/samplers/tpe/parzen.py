@@ -79,7 +79,7 @@ def to_model(dim: Dim, internal: np.ndarray) -> np.ndarray:
     if isinstance(dim, CategoricalDim):
         return internal
     x = np.clip(internal, dim.grid_low, dim.grid_high)
-    return np.log(x) if dim.log else x
+    return np.asarray(np.log(x)) if dim.log else np.asarray(x)
 
 
 def from_model(dim: Dim, x: np.ndarray) -> np.ndarray:
@@ -89,7 +89,7 @@ def from_model(dim: Dim, x: np.ndarray) -> np.ndarray:
     v = np.exp(x) if dim.log else x
     if dim.step is not None:
         v = dim.grid_low + np.round((v - dim.grid_low) / dim.step) * dim.step
-    return np.clip(v, dim.grid_low, dim.grid_high)
+    return np.asarray(np.clip(v, dim.grid_low, dim.grid_high))
 
 
 def _gauss_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -102,7 +102,7 @@ def _gauss_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _log_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.log(np.maximum(_gauss_mass(a, b), _TINY))
+    return np.asarray(np.log(np.maximum(_gauss_mass(a, b), _TINY)))
 
 
 def _sample_truncnorm(
@@ -122,7 +122,9 @@ def _sample_truncnorm(
     return np.asarray(np.clip(mu + sigma * z, low, high))
 
 
-def _neighbor_sigmas(mus: np.ndarray, low: float, high: float, consider_endpoints: bool) -> np.ndarray:
+def _neighbor_sigmas(
+    mus: np.ndarray, low: float, high: float, consider_endpoints: bool
+) -> np.ndarray:
     """Bandwidth of each kernel: the larger gap to its sorted neighbours (range ends count)."""
     order = np.argsort(mus)
     padded = np.concatenate(([low], mus[order], [high]))
@@ -220,7 +222,8 @@ class ParzenEstimator:
             self._inv_var, self._scaled_mu = -0.5 * inv_var, scaled_mu  # (d_cont, K)
         if cat_log_probs:
             self._cat_log_probs = np.vstack(cat_log_probs)  # (sum of n_choices, K)
-            self._cat_offsets = np.cumsum([0] + [dims[j].n_choices for j in self._cat])[:-1]  # type: ignore[union-attr]
+            sizes = [probs_t.shape[0] for probs_t in cat_log_probs]
+            self._cat_offsets = np.cumsum([0, *sizes[:-1]])
         self._const = const
 
     def _to_unit(self, j: int, x: np.ndarray) -> np.ndarray:

@@ -107,7 +107,7 @@ class TPESampler(BaseSampler):
         multivariate: bool = True,
         group: bool = True,
         gamma: Callable[[int], int] = default_gamma,
-        prior_weight: float = 1.0,
+        prior_weight: float = 2.0,
         consider_endpoints: bool = False,
         constant_liar: bool = True,
         seed: int | None = None,
