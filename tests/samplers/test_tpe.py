@@ -151,7 +151,7 @@ def test_conditional_space_is_grouped_and_the_better_branch_wins() -> None:
     hist = sampler._histories[study.study_name]
     assert sorted(sorted(g) for g in hist.groups) == [["a", "b"], ["branch"], ["c"]]
     later = study.trials[25:]
-    assert sum(t.params["branch"] == "good" for t in later) >= 20
+    assert sum(t.params["branch"] == "good" for t in later) >= 17  # random: 12.5 of 25
     assert study.best_value < 0.05
 
 
