@@ -19,7 +19,7 @@ from hpopt.study import (  # isort: skip
     get_all_study_summaries,
     load_study,
 )
-from hpopt.samplers import RandomSampler
+from hpopt.samplers import RandomSampler, TPESampler
 from hpopt.schedulers import Decision
 from hpopt.space import Categorical, Condition, Float, Int, SearchSpace
 from hpopt.storage import InMemoryStorage
@@ -38,6 +38,7 @@ __all__ = [
     "SpaceExhausted",
     "Study",
     "StudyDirection",
+    "TPESampler",
     "Trial",
     "TrialPruned",
     "TrialState",

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from hpopt.samplers.base import BaseSampler, intersection_search_space
 from hpopt.samplers.random import RandomSampler
+from hpopt.samplers.tpe import TPESampler
 
-__all__ = ["BaseSampler", "RandomSampler", "default_sampler", "intersection_search_space"]
+__all__ = [
+    "BaseSampler",
+    "RandomSampler",
+    "TPESampler",
+    "default_sampler",
+    "intersection_search_space",
+]
 
 
 def default_sampler(seed: int | None = None) -> BaseSampler:
