@@ -1,0 +1,96 @@
+"""Stop a trial whose best value so far is worse than a percentile of finished trials."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from hpopt.schedulers._common import check_int, linear_percentile, loss, objective_sign
+from hpopt.schedulers.base import BaseScheduler, Decision
+from hpopt.trial.frozen import FrozenTrial
+from hpopt.trial.state import TrialState
+
+if TYPE_CHECKING:
+    from hpopt.study.view import StudyView
+
+__all__ = ["PercentileScheduler"]
+
+
+class PercentileScheduler(BaseScheduler):
+    """Stops a trial whose best value so far is worse than the ``percentile``-th best of the
+    COMPLETE trials' values at the same step.
+
+    ``percentile=50`` is the median rule; ``percentile=25`` keeps only trials in the best
+    quarter. A non-finite report counts as the worst value.
+
+    Parameters
+    ----------
+    percentile
+        In ``[0, 100]``; the share of finished trials a running trial must be at least as
+        good as, counted from the best.
+    n_startup_trials
+        Never stop anything until this many trials are COMPLETE.
+    n_warmup_steps
+        Never stop a trial before this step.
+    interval_steps
+        Decide only every ``interval_steps`` steps after the warm-up.
+    n_min_trials
+        Decide only when at least this many COMPLETE trials reported the same step.
+
+    Examples
+    --------
+    >>> import hpopt
+    >>> study = hpopt.create_study(
+    ...     scheduler=hpopt.PercentileScheduler(25.0, n_startup_trials=5, n_warmup_steps=2)
+    ... )
+    """
+
+    def __init__(
+        self,
+        percentile: float,
+        *,
+        n_startup_trials: int = 5,
+        n_warmup_steps: int = 0,
+        interval_steps: int = 1,
+        n_min_trials: int = 1,
+    ) -> None:
+        if isinstance(percentile, bool) or not isinstance(percentile, (int, float)):
+            raise ValueError(f"percentile must be a number in [0, 100], got {percentile!r}")
+        if not 0.0 <= percentile <= 100.0:
+            raise ValueError(f"percentile must be in [0, 100], got {percentile}")
+        self.percentile = float(percentile)
+        self.n_startup_trials = check_int("n_startup_trials", n_startup_trials, 0)
+        self.n_warmup_steps = check_int("n_warmup_steps", n_warmup_steps, 0)
+        self.interval_steps = check_int("interval_steps", interval_steps, 1)
+        self.n_min_trials = check_int("n_min_trials", n_min_trials, 1)
+
+    def on_report(self, view: StudyView, trial: FrozenTrial, step: int, value: float) -> Decision:
+        sign = objective_sign(view)
+        if step < self.n_warmup_steps:
+            return Decision.CONTINUE
+        if (step - self.n_warmup_steps) % self.interval_steps != 0:
+            return Decision.CONTINUE
+        completed = view.get_trials((TrialState.COMPLETE,))
+        if len(completed) < self.n_startup_trials:
+            return Decision.CONTINUE
+        others = []
+        for t in completed:
+            v = t.intermediate_values.get(step)
+            if v is not None and t.number != trial.number:
+                others.append(loss(v, sign))
+        if not others or len(others) < self.n_min_trials:
+            return Decision.CONTINUE
+        best = min(
+            (loss(v, sign) for s, v in trial.intermediate_values.items() if s <= step),
+            default=math.inf,
+        )
+        others.sort()
+        threshold = linear_percentile(others, self.percentile)
+        return Decision.STOP if best > threshold else Decision.CONTINUE
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(percentile={self.percentile}, "
+            f"n_startup_trials={self.n_startup_trials}, n_warmup_steps={self.n_warmup_steps}, "
+            f"interval_steps={self.interval_steps}, n_min_trials={self.n_min_trials})"
+        )
