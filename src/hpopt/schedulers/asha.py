@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from hpopt.schedulers._common import check_int, loss, objective_sign
@@ -48,6 +49,46 @@ class RungValue(NamedTuple):
     loss: float
 
 
+class _RungTable:
+    """Sorted losses per rung over a study's trials, updated only for changed records.
+
+    It is an index of the records, not decision state: rebuilding it from the records
+    gives the same table.
+    """
+
+    def __init__(self) -> None:
+        self.losses: dict[int, list[float]] = {}
+        self.seen: dict[int, tuple[FrozenTrial, tuple[RungValue, ...]]] = {}
+        #: PRUNED trials marked paused, and the numbers of trials that were resumed.
+        self.paused: dict[int, FrozenTrial] = {}
+        self.resumed: set[int] = set()
+
+    def sync(
+        self,
+        trial: FrozenTrial,
+        rung_values: Callable[[FrozenTrial, float], tuple[RungValue, ...]],
+        sign: float,
+    ) -> tuple[RungValue, ...]:
+        """Make ``trial`` (this record of it) the one counted; return its rung values."""
+        old = self.seen.get(trial.number)
+        if old is not None and old[0] is trial:
+            return old[1]
+        if trial.state is TrialState.PRUNED and PAUSED_AT_KEY in trial.system_attrs:
+            self.paused[trial.number] = trial
+        parent = trial.system_attrs.get(RESUMED_FROM_KEY)
+        if parent is not None:
+            self.resumed.add(int(parent))
+        new = rung_values(trial, sign)
+        if old is None or old[1] != new:
+            for rv in old[1] if old is not None else ():
+                values = self.losses[rv.rung]
+                del values[bisect.bisect_left(values, rv.loss)]
+            for rv in new:
+                bisect.insort(self.losses.setdefault(rv.rung, []), rv.loss)
+        self.seen[trial.number] = (trial, new)
+        return new
+
+
 class ASHAScheduler(BaseScheduler):
     """Asynchronous successive halving: rungs at ``min_resource * reduction_factor**k``
     (``k >= min_early_stopping_rate``); at each rung a trial goes on only if its value is
@@ -84,7 +125,7 @@ class ASHAScheduler(BaseScheduler):
     >>> import hpopt
     >>> scheduler = hpopt.ASHAScheduler(min_resource=1, max_resource=27, reduction_factor=3)
     >>> scheduler.rung_resources()
-    [1, 3, 9]
+    [1.0, 3.0, 9.0]
     """
 
     def __init__(
@@ -104,8 +145,8 @@ class ASHAScheduler(BaseScheduler):
             "min_early_stopping_rate", min_early_stopping_rate, 0
         )
         self.pause = bool(pause)
-        # Derived data only (rung values of immutable records), never decision state.
-        self._cache: dict[tuple[str, int], tuple[FrozenTrial, float, tuple[RungValue, ...]]] = {}
+        # Derived from the records only (an index of their rung values), per study and sign.
+        self._tables: dict[tuple[str, float], _RungTable] = {}
 
     # ------------------------------------------------------------------ rungs
     def rung_resource(self, rung: int) -> float:
@@ -125,19 +166,15 @@ class ASHAScheduler(BaseScheduler):
             k += 1
         return out
 
-    def rung_values(
-        self, trial: FrozenTrial, sign: float, study: str = ""
-    ) -> tuple[RungValue, ...]:
+    def rung_values(self, trial: FrozenTrial, sign: float) -> tuple[RungValue, ...]:
         """The rungs ``trial`` reached and owns, with its value there.
 
         A resumed trial does not own the rungs its predecessor reached (their values were
         copied with the learning curve); each rung value is counted once.
         """
-        key = (study, trial.number)
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] is trial and cached[1] == sign:
-            return cached[2]
         iv = trial.intermediate_values
+        if not iv:
+            return ()
         steps = sorted(iv)
         resumed_at = trial.system_attrs.get(RESUMED_AT_KEY)
         out: list[RungValue] = []
@@ -153,40 +190,29 @@ class ASHAScheduler(BaseScheduler):
             if resumed_at is None or steps[i] > resumed_at:
                 out.append(RungValue(k, steps[i], loss(iv[steps[i]], sign)))
             k += 1
-        values = tuple(out)
-        self._cache[key] = (trial, sign, values)
-        return values
+        return tuple(out)
 
-    def _rung_losses(
-        self, trials: Iterable[FrozenTrial], rung: int, sign: float, study: str, skip: int
-    ) -> list[float]:
-        """Sorted losses recorded at ``rung`` by ``trials`` (except trial number ``skip``)."""
-        out = []
+    def _table(self, view_name: str, sign: float, trials: Iterable[FrozenTrial]) -> _RungTable:
+        table = self._tables.get((view_name, sign))
+        if table is None:
+            table = self._tables[(view_name, sign)] = _RungTable()
+        seen = table.seen
         for t in trials:
-            if t.number == skip or not t.intermediate_values:
-                continue
-            for rv in self.rung_values(t, sign, study):
-                if rv.rung == rung:
-                    out.append(rv.loss)
-                    break
-        out.sort()
-        return out
+            old = seen.get(t.number)
+            if old is None or old[0] is not t:
+                table.sync(t, self.rung_values, sign)
+        return table
 
-    def _promotable(self, value: float, others: list[float]) -> bool:
-        """Whether ``value`` is in the best 1/η of ``others`` plus itself."""
-        competing = sorted([*others, value])
-        index = max(len(competing) // self.reduction_factor - 1, 0)
-        return value <= competing[index]
+    def _promotable(self, value: float, competing: list[float]) -> bool:
+        """Whether ``value`` (one of ``competing``, sorted) is in their best 1/η."""
+        return value <= competing[max(len(competing) // self.reduction_factor - 1, 0)]
 
     # ------------------------------------------------------------------ scheduler API
     def on_report(self, view: StudyView, trial: FrozenTrial, step: int, value: float) -> Decision:
         sign = objective_sign(view)
-        trials = view.get_trials()
-        for rv in self.rung_values(trial, sign, view.study_name):
-            if rv.step != step:
-                continue
-            others = self._rung_losses(trials, rv.rung, sign, view.study_name, trial.number)
-            if not self._promotable(rv.loss, others):
+        table = self._table(view.study_name, sign, view.get_trials())
+        for rv in table.sync(trial, self.rung_values, sign):
+            if rv.step == step and not self._promotable(rv.loss, table.losses[rv.rung]):
                 return Decision.PAUSE if self.pause else Decision.STOP
         return Decision.CONTINUE
 
@@ -199,28 +225,17 @@ class ASHAScheduler(BaseScheduler):
         self, trials: list[FrozenTrial], sign: float, study: str
     ) -> FrozenTrial | None:
         """The paused trial to resume: promotable now, highest rung first, then best."""
-        tables: dict[int, list[float]] = {}
-        resumed = set()
-        paused = []
-        for t in trials:
-            resumed.add(t.system_attrs.get(RESUMED_FROM_KEY))
-            if t.state is TrialState.PRUNED and PAUSED_AT_KEY in t.system_attrs:
-                paused.append(t)
-            for rv in self.rung_values(t, sign, study):
-                tables.setdefault(rv.rung, []).append(rv.loss)
-        for table in tables.values():
-            table.sort()
+        table = self._table(study, sign, trials)
         best: tuple[float, float, int] | None = None
         chosen: FrozenTrial | None = None
-        for t in paused:
-            rungs = self.rung_values(t, sign, study)
-            if t.number in resumed or not rungs:
+        for number, t in table.paused.items():
+            rungs = table.seen[number][1]
+            if number in table.resumed or not rungs:
                 continue
             top = rungs[-1]
-            table = tables[top.rung]
-            if top.loss > table[max(len(table) // self.reduction_factor - 1, 0)]:
+            if not self._promotable(top.loss, table.losses[top.rung]):
                 continue
-            key = (-top.rung, top.loss, t.number)
+            key = (-top.rung, top.loss, number)
             if best is None or key < best:
                 best, chosen = key, t
         return chosen

@@ -120,7 +120,7 @@ class HyperbandScheduler(BaseScheduler):
             candidate = asha._best_resumable(own, sign, view.study_name)
             if candidate is None:
                 continue
-            top = asha.rung_values(candidate, sign, view.study_name)[-1]
+            top = asha.rung_values(candidate, sign)[-1]
             key = (-asha.rung_resource(top.rung), top.loss, candidate.number)
             if best is None or key < best:
                 best, chosen = key, candidate
