@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from hpopt.schedulers._common import check_int, loss, objective_sign
+from hpopt.schedulers._common import IncrementalScan, check_int, loss, objective_sign
 from hpopt.schedulers.base import BaseScheduler, Decision
 from hpopt.trial.frozen import FrozenTrial
 from hpopt.trial.state import TrialState
@@ -57,6 +57,7 @@ class _RungTable:
     """
 
     def __init__(self) -> None:
+        self.scan = IncrementalScan()
         self.losses: dict[int, list[float]] = {}
         self.seen: dict[int, tuple[FrozenTrial, tuple[RungValue, ...]]] = {}
         #: PRUNED trials marked paused, and the numbers of trials that were resumed.
@@ -192,16 +193,18 @@ class ASHAScheduler(BaseScheduler):
             k += 1
         return tuple(out)
 
-    def _table(self, view_name: str, sign: float, trials: Iterable[FrozenTrial]) -> _RungTable:
+    def _table(self, view_name: str, sign: float, trials: Sequence[FrozenTrial]) -> _RungTable:
         table = self._tables.get((view_name, sign))
         if table is None:
             table = self._tables[(view_name, sign)] = _RungTable()
-        seen = table.seen
-        for t in trials:
-            old = seen.get(t.number)
-            if old is None or old[0] is not t:
+        for t in table.scan.changed(trials):
+            if self._accepts(t):
                 table.sync(t, self.rung_values, sign)
         return table
+
+    def _accepts(self, trial: FrozenTrial) -> bool:
+        """Whether ``trial`` competes in this scheduler's rungs (all, except in Hyperband)."""
+        return True
 
     def _promotable(self, value: float, competing: list[float]) -> bool:
         """Whether ``value`` (one of ``competing``, sorted) is in their best 1/η."""

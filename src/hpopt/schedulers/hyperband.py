@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hpopt.schedulers._common import objective_sign
 from hpopt.schedulers.asha import ASHAScheduler, check_resources
@@ -67,11 +67,11 @@ class HyperbandScheduler(BaseScheduler):
         # A small epsilon keeps log(27)/log(3) from rounding down to 2.
         self.n_brackets = int(math.log(max_resource / min_resource, reduction_factor) + 1e-9) + 1
         self.brackets = [
-            ASHAScheduler(
+            _BracketASHA(
+                b,
                 min_resource,
                 max_resource,
                 reduction_factor=reduction_factor,
-                min_early_stopping_rate=b,
                 pause=pause,
             )
             for b in range(self.n_brackets)
@@ -103,8 +103,7 @@ class HyperbandScheduler(BaseScheduler):
         bracket = self.bracket_of(trial)
         if bracket is None or not 0 <= bracket < self.n_brackets:
             return Decision.CONTINUE  # not started by this scheduler (e.g. added by hand)
-        own = view.filtered(self._same_bracket(bracket), tag=("bracket", bracket))
-        return self.brackets[bracket].on_report(own, trial, step, value)
+        return self.brackets[bracket].on_report(view, trial, step, value)
 
     def history_filter(self, view: StudyView, trial: Trial) -> Callable[[FrozenTrial], bool] | None:
         return self._same_bracket(self.bracket_of(trial))
@@ -115,9 +114,9 @@ class HyperbandScheduler(BaseScheduler):
         sign = objective_sign(view)
         best: tuple[float, float, int] | None = None
         chosen: FrozenTrial | None = None
-        for b, asha in enumerate(self.brackets):
-            own = view.filtered(self._same_bracket(b)).get_trials()
-            candidate = asha._best_resumable(own, sign, view.study_name)
+        trials = view.get_trials()
+        for asha in self.brackets:
+            candidate = asha._best_resumable(trials, sign, view.study_name)
             if candidate is None:
                 continue
             top = asha.rung_values(candidate, sign)[-1]
@@ -132,6 +131,17 @@ class HyperbandScheduler(BaseScheduler):
             f"max_resource={self.max_resource}, reduction_factor={self.reduction_factor}, "
             f"pause={self.pause})"
         )
+
+
+class _BracketASHA(ASHAScheduler):
+    """One Hyperband bracket: ASHA over the trials that carry its bracket number."""
+
+    def __init__(self, bracket: int, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, min_early_stopping_rate=bracket, **kwargs)
+        self.bracket = bracket
+
+    def _accepts(self, trial: FrozenTrial) -> bool:
+        return trial.system_attrs.get(BRACKET_KEY) == self.bracket
 
 
 def _interleave(weights: list[int]) -> list[int]:

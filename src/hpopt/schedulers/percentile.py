@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import TYPE_CHECKING
 
-from hpopt.schedulers._common import check_int, linear_percentile, loss, objective_sign
+from hpopt.schedulers._common import (
+    IncrementalScan,
+    check_int,
+    linear_percentile,
+    loss,
+    objective_sign,
+)
 from hpopt.schedulers.base import BaseScheduler, Decision
 from hpopt.trial.frozen import FrozenTrial
 from hpopt.trial.state import TrialState
@@ -14,6 +21,20 @@ if TYPE_CHECKING:
     from hpopt.study.view import StudyView
 
 __all__ = ["PercentileScheduler"]
+
+
+class _CompletedIndex:
+    """Sorted losses of the COMPLETE trials at each step, updated incrementally."""
+
+    def __init__(self) -> None:
+        self.scan = IncrementalScan()
+        self.n_complete = 0
+        self.by_step: dict[int, list[float]] = {}
+
+    def add(self, trial: FrozenTrial, sign: float) -> None:
+        self.n_complete += 1
+        for step, value in trial.intermediate_values.items():
+            bisect.insort(self.by_step.setdefault(step, []), loss(value, sign))
 
 
 class PercentileScheduler(BaseScheduler):
@@ -63,6 +84,17 @@ class PercentileScheduler(BaseScheduler):
         self.n_warmup_steps = check_int("n_warmup_steps", n_warmup_steps, 0)
         self.interval_steps = check_int("interval_steps", interval_steps, 1)
         self.n_min_trials = check_int("n_min_trials", n_min_trials, 1)
+        # An index of the COMPLETE trials' curves (derived from the records only).
+        self._indexes: dict[tuple[str, float], _CompletedIndex] = {}
+
+    def _index(self, view: StudyView, sign: float) -> _CompletedIndex:
+        index = self._indexes.get((view.study_name, sign))
+        if index is None:
+            index = self._indexes[(view.study_name, sign)] = _CompletedIndex()
+        for t in index.scan.changed(view.get_trials()):
+            if t.state is TrialState.COMPLETE:
+                index.add(t, sign)
+        return index
 
     def on_report(self, view: StudyView, trial: FrozenTrial, step: int, value: float) -> Decision:
         sign = objective_sign(view)
@@ -70,21 +102,16 @@ class PercentileScheduler(BaseScheduler):
             return Decision.CONTINUE
         if (step - self.n_warmup_steps) % self.interval_steps != 0:
             return Decision.CONTINUE
-        completed = view.get_trials((TrialState.COMPLETE,))
-        if len(completed) < self.n_startup_trials:
+        index = self._index(view, sign)
+        if index.n_complete < self.n_startup_trials:
             return Decision.CONTINUE
-        others = []
-        for t in completed:
-            v = t.intermediate_values.get(step)
-            if v is not None and t.number != trial.number:
-                others.append(loss(v, sign))
+        others = index.by_step.get(step, [])
         if not others or len(others) < self.n_min_trials:
             return Decision.CONTINUE
         best = min(
             (loss(v, sign) for s, v in trial.intermediate_values.items() if s <= step),
             default=math.inf,
         )
-        others.sort()
         threshold = linear_percentile(others, self.percentile)
         return Decision.STOP if best > threshold else Decision.CONTINUE
 
