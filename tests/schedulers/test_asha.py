@@ -191,3 +191,12 @@ def test_pause_mode_simulation_trains_fewer_epochs_than_restarting() -> None:
     # Each paused trial is resumed at most once.
     parents = [t.system_attrs["resumed_from"] for t in resumed]
     assert len(parents) == len(set(parents))
+
+
+def test_a_resumed_trial_that_restarts_from_scratch_gets_a_clear_error() -> None:
+    study = _study(hpopt.ASHAScheduler(1, 27, pause=True))
+    _first_rung_decisions(study, [0.5, 0.6, 0.4, *[0.1] * 6])
+    resumed = study.ask()
+    assert resumed.resumed_from == 2
+    with pytest.raises(ValueError, match="load its checkpoint"):
+        resumed.report(0.3, 1)

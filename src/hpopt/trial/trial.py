@@ -225,6 +225,14 @@ class Trial:
             old = self._iv[step]
             if old == v or (math.isnan(old) and math.isnan(v)):
                 return
+            resumed_at = self._system_attrs.get(RESUMED_AT_KEY)
+            if resumed_at is not None and step <= resumed_at:
+                raise ValueError(
+                    f"trial {self.number} resumes trial {self.resumed_from}, which trained "
+                    f"up to step {resumed_at}: load its checkpoint from trial.checkpoint_dir "
+                    f"and report from step {resumed_at + 1} on "
+                    f"(see hpopt.integrations.training.restore_checkpoint)"
+                )
             raise ValueError(
                 f"trial {self.number} already reported {old} at step {step}; "
                 f"cannot report {v} for the same step"
