@@ -80,8 +80,9 @@ def compare(seeds: int) -> list[str]:
     return rows
 
 
-def overhead(n_trials: int = 1000, repeats: int = 200) -> list[str]:
-    """Seconds per report + should_prune with ``n_trials`` finished trials in memory."""
+def overhead(storage: str | None = None, n_trials: int = 1000, repeats: int = 200) -> list[str]:
+    """Milliseconds per report + should_prune with ``n_trials`` finished trials in
+    ``storage`` (a URL; ``None``: in memory)."""
     rows = ["| scheduler | report + should_prune per call (ms) |", "|---|---:|"]
     factories: dict[str, Callable[[], BaseScheduler | None]] = {
         "none": lambda: None,
@@ -93,7 +94,10 @@ def overhead(n_trials: int = 1000, repeats: int = 200) -> list[str]:
     }
     for name, make in factories.items():
         study = hpopt.create_study(
-            direction="maximize", sampler=hpopt.RandomSampler(seed=0), scheduler=make()
+            direction="maximize",
+            sampler=hpopt.RandomSampler(seed=0),
+            scheduler=make(),
+            storage=storage,
         )
         # 1,000 finished trials whose curves reach the full budget (every rung populated).
         for i in range(n_trials):
@@ -118,6 +122,9 @@ def overhead(n_trials: int = 1000, repeats: int = 200) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument(
+        "--storage", default=None, help="storage URL for the overhead table (default: memory)"
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     print(
@@ -125,8 +132,9 @@ def main() -> None:
         f"({N_FULL_TRIALS} trials x {MAX_EPOCHS} epochs)\n"
     )
     print("\n".join(compare(args.seeds)))
-    print(f"\nOverhead with 1,000 trials in memory (hpopt {hpopt.__version__})\n")
-    print("\n".join(overhead()))
+    where = args.storage or "memory"
+    print(f"\nOverhead with 1,000 trials in {where} (hpopt {hpopt.__version__})\n")
+    print("\n".join(overhead(args.storage)))
     print(f"\n(total {time.perf_counter() - start:.0f} s)")
 
 
