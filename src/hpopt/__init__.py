@@ -20,29 +20,49 @@ from hpopt.study import (  # isort: skip
     load_study,
 )
 from hpopt.samplers import RandomSampler, TPESampler
-from hpopt.schedulers import Decision
+from hpopt.schedulers import (
+    ASHAScheduler,
+    BOHBScheduler,
+    Decision,
+    HyperbandScheduler,
+    MedianScheduler,
+    PatientScheduler,
+    PercentileScheduler,
+    SuccessiveHalvingScheduler,
+    ThresholdScheduler,
+    bohb,
+)
 from hpopt.space import Categorical, Condition, Float, Int, SearchSpace
 from hpopt.storage import InMemoryStorage
 from hpopt.trial import FrozenTrial, Trial, TrialState
 
 __all__ = [
+    "ASHAScheduler",
+    "BOHBScheduler",
     "Categorical",
     "Condition",
     "Decision",
     "Float",
     "FrozenTrial",
+    "HyperbandScheduler",
     "InMemoryStorage",
     "Int",
+    "MedianScheduler",
+    "PatientScheduler",
+    "PercentileScheduler",
     "RandomSampler",
     "SearchSpace",
     "SpaceExhausted",
     "Study",
+    "SuccessiveHalvingScheduler",
+    "ThresholdScheduler",
     "StudyDirection",
     "TPESampler",
     "Trial",
     "TrialPruned",
     "TrialState",
     "__version__",
+    "bohb",
     "create_study",
     "create_trial",
     "delete_study",

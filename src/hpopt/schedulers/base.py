@@ -16,7 +16,13 @@ __all__ = ["BaseScheduler", "Decision", "NopScheduler"]
 
 
 class Decision(enum.Enum):
-    """A scheduler's answer to a reported value."""
+    """A scheduler's answer to a reported value.
+
+    ``CONTINUE``: keep training. ``STOP``: give up on the trial (it becomes PRUNED).
+    ``PAUSE``: stop running now but keep the trial resumable: it becomes PRUNED with a
+    ``paused_at_step`` system attribute, and the scheduler may later resume it from its
+    checkpoint at a larger budget (see :meth:`BaseScheduler.suggest_resume`).
+    """
 
     CONTINUE = "continue"
     STOP = "stop"
@@ -47,6 +53,17 @@ class BaseScheduler:
 
         This is the channel through which, e.g., Hyperband lets the sampler model each
         bracket separately.
+        """
+        return None
+
+    def suggest_resume(self, view: StudyView) -> FrozenTrial | None:
+        """A paused trial to resume instead of starting a new configuration, or ``None``.
+
+        :meth:`Study.ask <hpopt.Study.ask>` asks this before it asks the sampler. The
+        returned record must be a PRUNED trial with the ``paused_at_step`` system attribute;
+        the study then starts a new trial with its params, learning curve and checkpoint
+        directory and the ``resumed_from`` system attribute. Only promotion-based
+        schedulers in pause mode return anything.
         """
         return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import os
 import threading
 import time
 import uuid
@@ -20,7 +21,7 @@ from hpopt.study.direction import StudyDirection, as_direction
 from hpopt.study.view import StudyView
 from hpopt.trial.frozen import FrozenTrial, make_values
 from hpopt.trial.state import TrialState
-from hpopt.trial.trial import FIXED_PARAMS_KEY, Trial
+from hpopt.trial.trial import FIXED_PARAMS_KEY, PAUSED_AT_KEY, Trial, resume_template
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,6 +48,7 @@ class Study:
         *,
         sampler: BaseSampler | None = None,
         scheduler: BaseScheduler | None = None,
+        checkpoint_root: str | os.PathLike[str] | None = None,
     ) -> None:
         from hpopt.samplers import default_sampler
         from hpopt.storage import get_storage
@@ -59,6 +61,8 @@ class Study:
         )
         self.sampler: BaseSampler = sampler if sampler is not None else default_sampler()
         self.scheduler: BaseScheduler = scheduler if scheduler is not None else NopScheduler()
+        #: Where trials' checkpoint directories live (see :attr:`Trial.checkpoint_dir`).
+        self.checkpoint_root = os.fspath(checkpoint_root or "hpopt_runs")
         self._lock = threading.RLock()
         self._records: dict[int, FrozenTrial] = {}
         self._ordered: list[FrozenTrial] = []
@@ -188,7 +192,9 @@ class Study:
     def ask(self, space: Mapping[str, Any] | SearchSpace | None = None) -> Trial:
         """Start a trial and return its handle.
 
-        Enqueued trials are handed out first. With ``space`` (a dict or
+        Enqueued trials are handed out first, then a paused trial the scheduler proposes to
+        resume (a new trial with the paused one's params, learning curve and checkpoint
+        directory), then a new configuration from the sampler. With ``space`` (a dict or
         :class:`~hpopt.space.SearchSpace`) every parameter is suggested now and the config
         dict is in ``trial.config``.
 
@@ -201,6 +207,10 @@ class Study:
         view = self._view()
         record = self._storage.claim_waiting_trial(self._study_id)
         if record is None:
+            paused = self.scheduler.suggest_resume(view)
+            if paused is not None:
+                record = self._storage.create_trial(self._study_id, resume_template(paused))
+        if record is None:
             if self.sampler_is_exhausted(view):
                 raise SpaceExhausted(f"{type(self.sampler).__name__} has nothing left to propose")
             record = self._storage.create_trial(self._study_id)
@@ -212,8 +222,12 @@ class Study:
                 view if keep is None else view.filtered(keep, tag=("filter", trial.number))
             )
             trial._sampler_view = sampler_view
-            self.sampler.before_trial(sampler_view, trial)
-            rel_space = self.sampler.infer_relative_search_space(sampler_view, trial)
+            resumed = trial.resumed_from is not None  # its params are known already
+            if not resumed:
+                self.sampler.before_trial(sampler_view, trial)
+            rel_space = (
+                {} if resumed else self.sampler.infer_relative_search_space(sampler_view, trial)
+            )
             if rel_space:
                 trial._relative_space = rel_space
                 trial._relative_params = self.sampler.sample_relative(
@@ -258,6 +272,9 @@ class Study:
             else:
                 state = TrialState.COMPLETE
         elif state is TrialState.PRUNED:
+            paused_step = trial._paused_step()
+            if paused_step is not None:
+                trial.set_system_attr(PAUSED_AT_KEY, paused_step)
             if values is not None:
                 final_values, _ = check_values(values, len(self.directions))
             elif trial._iv and len(self.directions) == 1:
@@ -509,6 +526,7 @@ def create_study(
     direction: StudyDirection | str | None = None,
     directions: Sequence[StudyDirection | str] | None = None,
     load_if_exists: bool = False,
+    checkpoint_root: str | os.PathLike[str] | None = None,
 ) -> Study:
     """Create a study (or load it, with ``load_if_exists``).
 
@@ -526,6 +544,10 @@ def create_study(
         ``"minimize"`` (default) or ``"maximize"``; a list for several objectives.
     load_if_exists
         Load the study if one with ``study_name`` exists instead of raising.
+    checkpoint_root
+        Directory under which trials get their checkpoint directories
+        (``<root>/<study name>/trial-<number>``, see :attr:`Trial.checkpoint_dir`);
+        default ``./hpopt_runs``.
 
     Examples
     --------
@@ -551,7 +573,7 @@ def create_study(
                 f"study {name!r} exists with directions {[d.name.lower() for d in existing]}, "
                 f"not {[d.name.lower() for d in dirs]}"
             ) from None
-    return Study(name, store, sampler=sampler, scheduler=scheduler)
+    return Study(name, store, sampler=sampler, scheduler=scheduler, checkpoint_root=checkpoint_root)
 
 
 def load_study(
@@ -560,6 +582,7 @@ def load_study(
     storage: BaseStorage | str,
     sampler: BaseSampler | None = None,
     scheduler: BaseScheduler | None = None,
+    checkpoint_root: str | os.PathLike[str] | None = None,
 ) -> Study:
     """Load an existing study.
 
@@ -568,7 +591,9 @@ def load_study(
     StudyNotFoundError
         If no study named ``study_name`` exists in ``storage``.
     """
-    return Study(study_name, storage, sampler=sampler, scheduler=scheduler)
+    return Study(
+        study_name, storage, sampler=sampler, scheduler=scheduler, checkpoint_root=checkpoint_root
+    )
 
 
 def delete_study(*, study_name: str, storage: BaseStorage | str) -> None:

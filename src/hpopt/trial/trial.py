@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpopt._frozen import FrozenMap
@@ -25,10 +27,27 @@ if TYPE_CHECKING:
     from hpopt.study.study import Study
     from hpopt.study.view import StudyView
 
-__all__ = ["FIXED_PARAMS_KEY", "Trial"]
+__all__ = [
+    "CHECKPOINT_DIR_KEY",
+    "FIXED_PARAMS_KEY",
+    "PAUSED_AT_KEY",
+    "RESUMED_AT_KEY",
+    "RESUMED_FROM_KEY",
+    "Trial",
+    "resume_template",
+]
 
 #: System attribute holding the parameters of an enqueued trial.
 FIXED_PARAMS_KEY = "fixed_params"
+#: System attribute: the absolute path of the trial's checkpoint directory.
+CHECKPOINT_DIR_KEY = "checkpoint_dir"
+#: System attribute of a PRUNED trial that was paused (not stopped): the step it paused at.
+PAUSED_AT_KEY = "paused_at_step"
+#: System attribute of a resumed trial: the number of the paused trial it continues.
+RESUMED_FROM_KEY = "resumed_from"
+#: System attribute of a resumed trial: the step its predecessor paused at (the learning
+#: curve up to this step was copied from the predecessor).
+RESUMED_AT_KEY = "resumed_at_step"
 
 
 class Trial:
@@ -206,6 +225,14 @@ class Trial:
             old = self._iv[step]
             if old == v or (math.isnan(old) and math.isnan(v)):
                 return
+            resumed_at = self._system_attrs.get(RESUMED_AT_KEY)
+            if resumed_at is not None and step <= resumed_at:
+                raise ValueError(
+                    f"trial {self.number} resumes trial {self.resumed_from}, which trained "
+                    f"up to step {resumed_at}: load its checkpoint from trial.checkpoint_dir "
+                    f"and report from step {resumed_at + 1} on "
+                    f"(see hpopt.integrations.training.restore_checkpoint)"
+                )
             raise ValueError(
                 f"trial {self.number} already reported {old} at step {step}; "
                 f"cannot report {v} for the same step"
@@ -215,10 +242,17 @@ class Trial:
         self.flush()
 
     def should_prune(self) -> bool:
-        """Whether the study's scheduler says to stop this trial now (after the last report)."""
+        """Whether the study's scheduler says to stop running this trial now.
+
+        True for :attr:`~hpopt.schedulers.Decision.STOP` and for
+        :attr:`~hpopt.schedulers.Decision.PAUSE`: either way the objective raises
+        :class:`~hpopt.TrialPruned`. A paused trial is recorded as PRUNED with the system
+        attribute ``paused_at_step``, and the scheduler may later resume it from
+        :attr:`checkpoint_dir` at a larger budget.
+        """
         from hpopt.schedulers.base import Decision
 
-        return self.decision() is Decision.STOP
+        return self.decision() in (Decision.STOP, Decision.PAUSE)
 
     def decision(self) -> Decision:
         """The scheduler's decision for the latest reported step (cached per step)."""
@@ -233,6 +267,40 @@ class Trial:
         decision = self.study._decide(self, step, self._iv[step])
         self._decisions[step] = decision
         return decision
+
+    def _paused_step(self) -> int | None:
+        """The last reported step if the scheduler's decision there was PAUSE."""
+        from hpopt.schedulers.base import Decision
+
+        if not self._iv:
+            return None
+        step = max(self._iv)
+        return step if self._decisions.get(step) is Decision.PAUSE else None
+
+    # ------------------------------------------------------------------ checkpoints
+    @property
+    def checkpoint_dir(self) -> Path:
+        """A directory (created on first use) where the objective keeps its checkpoints.
+
+        It is ``<study.checkpoint_root>/<study name>/trial-<number>``; a resumed trial gets
+        the directory of the paused trial it continues, so loading the checkpoint found
+        there picks up training where it paused.
+        """
+        path = self._system_attrs.get(CHECKPOINT_DIR_KEY)
+        if path is None:
+            safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", self.study.study_name)
+            root = Path(self.study.checkpoint_root)
+            path = str((root / safe_name / f"trial-{self.number}").resolve())
+            self.set_system_attr(CHECKPOINT_DIR_KEY, path)
+        directory = Path(path)
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory
+
+    @property
+    def resumed_from(self) -> int | None:
+        """The number of the paused trial this trial resumes, or ``None``."""
+        number = self._system_attrs.get(RESUMED_FROM_KEY)
+        return None if number is None else int(number)
 
     # ------------------------------------------------------------------ attributes
     def set_user_attr(self, key: str, value: Any) -> None:
@@ -295,3 +363,24 @@ class Trial:
 
     def __repr__(self) -> str:
         return f"Trial(number={self.number}, params={self._params})"
+
+
+def resume_template(paused: FrozenTrial) -> FrozenTrial:
+    """The record of a new RUNNING trial that resumes ``paused`` from its checkpoint.
+
+    It has the paused trial's params, learning curve and system attributes (so it keeps,
+    e.g., its Hyperband bracket and checkpoint directory), plus ``resumed_from`` and
+    ``resumed_at_step``.
+    """
+    system_attrs = {k: v for k, v in paused.system_attrs.items() if k != PAUSED_AT_KEY}
+    system_attrs[RESUMED_FROM_KEY] = paused.number
+    system_attrs[RESUMED_AT_KEY] = paused.system_attrs.get(PAUSED_AT_KEY, paused.last_step)
+    return FrozenTrial(
+        number=-1,
+        state=TrialState.RUNNING,
+        params=paused.params,
+        distributions=paused.distributions,
+        intermediate_values=paused.intermediate_values,
+        user_attrs=paused.user_attrs,
+        system_attrs=system_attrs,
+    )
