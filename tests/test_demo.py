@@ -108,7 +108,13 @@ def test_trial_seeds_differ_by_trial_and_by_run() -> None:
 def test_run_demo_reproduces_the_best_model_for_the_test_score() -> None:
     store = InMemoryStorage()
     result = run_demo(
-        n_trials=4, epochs=2, storage=store, study_name="d", seed=1, show_progress_bar=False
+        n_trials=4,
+        epochs=2,
+        storage=store,
+        study_name="d",
+        seed=1,
+        show_progress_bar=False,
+        pruning=False,
     )
     trials = result.study.trials
     assert result.state_counts == {TrialState.COMPLETE: 4}
@@ -117,11 +123,11 @@ def test_run_demo_reproduces_the_best_model_for_the_test_score() -> None:
     assert result.test_accuracy > 0.5
     for t in trials:
         assert t.user_attrs == {"seed": trial_seed(1, t.number), "epochs": 2}
-        assert sorted(t.intermediate_values) == [0, 1]
-        assert t.intermediate_values[1] == t.value
+        assert sorted(t.intermediate_values) == [1, 2]  # steps count epochs trained
+        assert t.intermediate_values[2] == t.value
     assert result.study.user_attrs["demo"]["epochs"] == 2
 
-    again = run_demo(n_trials=4, epochs=2, seed=1, show_progress_bar=False)
+    again = run_demo(n_trials=4, epochs=2, seed=1, show_progress_bar=False, pruning=False)
     assert [t.params for t in again.study.trials] == [t.params for t in trials]
     assert [t.value for t in again.study.trials] == [t.value for t in trials]
 
@@ -138,9 +144,29 @@ def test_the_objective_obeys_the_scheduler() -> None:
     trials = result.study.trials
     assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.PRUNED] * 2
     for t in trials:
-        assert sorted(t.intermediate_values) == ([0, 1, 2] if t.number % 2 == 0 else [0])
+        assert sorted(t.intermediate_values) == ([1, 2, 3] if t.number % 2 == 0 else [1])
     assert result.best_trial.number in (0, 2)
     assert result.state_counts == {TrialState.COMPLETE: 2, TrialState.PRUNED: 2}
+    assert (result.epochs_trained, result.epochs_full_budget) == (3 + 1 + 3 + 1, 12)
+    assert result.epochs_saved == 4
+
+
+def test_asha_is_on_by_default_and_saves_epochs() -> None:
+    result = run_demo(n_trials=9, epochs=3, seed=0, show_progress_bar=False)
+    trials = result.study.trials
+    pruned = [t for t in trials if t.state is TrialState.PRUNED]
+    assert pruned, "ASHA stops some of 9 trials at its first rung"
+    # Every pruned trial stopped at a rung (1 epoch) and was worse there than a trial
+    # that went on.
+    for t in pruned:
+        assert sorted(t.intermediate_values) == [1]
+        assert any(
+            o.intermediate_values[1] > t.intermediate_values[1]
+            for o in trials
+            if o.number < t.number and len(o.intermediate_values) > 1
+        )
+    assert result.epochs_trained == sum(len(t.intermediate_values) for t in trials)
+    assert result.epochs_saved == 2 * len(pruned)
 
 
 def test_a_named_study_is_continued() -> None:

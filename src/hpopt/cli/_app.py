@@ -136,6 +136,7 @@ def cli(ctx: click.Context) -> None:
     help="Start no new trial after this many seconds.",
 )
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+@click.option("--no-pruning", is_flag=True, help="Train every trial for all epochs (no ASHA).")
 @click.pass_context
 def demo(
     ctx: click.Context,
@@ -146,6 +147,7 @@ def demo(
     seed: int,
     timeout: float,
     no_progress: bool,
+    no_pruning: bool,
 ) -> None:
     """Tune a small PyTorch MLP on scikit-learn's digits (no download, CPU, about a minute)."""
     from hpopt.cli._render import demo_report
@@ -179,6 +181,7 @@ def demo(
             seed=seed,
             timeout=timeout,
             show_progress_bar=False if no_progress else None,
+            pruning=not no_pruning,
         )
     except ImportError as e:
         raise click.ClickException(str(e)) from None

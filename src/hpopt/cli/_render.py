@@ -146,6 +146,18 @@ def state_counts(counts: Mapping[TrialState, int]) -> str:
     return ", ".join(f"{counts[s]} {s.name.lower()}" for s in order if counts.get(s))
 
 
+def _epochs_line(result: DemoResult) -> str:
+    """``"412 of 1000 (early stopping saved 588, 59%)"``."""
+    full = result.epochs_full_budget
+    if full == 0:
+        return "0"
+    saved = result.epochs_saved
+    return (
+        f"{result.epochs_trained} of {full} "
+        f"(early stopping saved {saved}, {100 * saved / full:.0f}%)"
+    )
+
+
 def demo_report(result: DemoResult, storage_label: str) -> RenderableType:
     """What ``hpopt demo`` prints at the end."""
     best = result.best_trial
@@ -157,6 +169,7 @@ def demo_report(result: DemoResult, storage_label: str) -> RenderableType:
         "test accuracy": f"{result.test_accuracy:.4f}",
         "trials": state_counts(result.state_counts),
         "search time": f"{result.search_seconds:.1f} s",
+        "epochs trained": _epochs_line(result),
         "final evaluation": f"{result.evaluation_seconds:.1f} s (retrain best config, test once)",
     }
     if result.retrained_val_accuracy != result.val_accuracy:
