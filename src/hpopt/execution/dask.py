@@ -19,7 +19,7 @@ from typing import Any
 import cloudpickle
 
 from hpopt.execution.base import Executor, Finished, JobContext, Lost, Reply, Request, TrialTask
-from hpopt.execution.remote import execute_task, load_objective, result_to_bytes
+from hpopt.execution.remote import run_pickled
 
 __all__ = ["DaskExecutor"]
 
@@ -246,6 +246,6 @@ def _run_task(objective: bytes, task: TrialTask, requests_name: str) -> bytes:
     """The Dask task: run one trial, return its pickled result."""
     channel = _QueueChannel(requests_name)
     try:
-        return result_to_bytes(execute_task(load_objective(objective), task, channel))
+        return run_pickled(objective, task, channel)
     finally:
         channel.close()

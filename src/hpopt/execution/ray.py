@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from hpopt.execution.base import Executor, Finished, JobContext, Lost, Reply, Request, TrialTask
-from hpopt.execution.remote import execute_task, load_objective, result_to_bytes
+from hpopt.execution.remote import run_pickled
 
 __all__ = ["RayExecutor"]
 
@@ -194,4 +194,4 @@ class _MailboxChannel:
 
 def _run_task(objective: bytes, task: TrialTask, mailbox: Any) -> bytes:
     """The Ray task: run one trial, return its pickled result."""
-    return result_to_bytes(execute_task(load_objective(objective), task, _MailboxChannel(mailbox)))
+    return run_pickled(objective, task, _MailboxChannel(mailbox))

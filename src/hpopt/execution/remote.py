@@ -31,6 +31,7 @@ __all__ = [
     "execute_task",
     "load_objective",
     "result_to_bytes",
+    "run_pickled",
     "worker_description",
 ]
 
@@ -186,6 +187,23 @@ def execute_task(
         user_attrs=dict(rest.user_attrs),
         system_attrs=dict(rest.system_attrs),
     )
+
+
+def run_pickled(objective: bytes, task: TrialTask, channel: Channel) -> bytes:
+    """Load the objective, run one trial, return the pickled result (for cluster tasks).
+
+    An objective the worker cannot load (a module missing there) fails the trial with a
+    message that says so, rather than passing for a lost worker.
+    """
+    try:
+        function = load_objective(objective)
+    except Exception as e:
+        error = RemoteError(
+            f"the worker {worker_description()} could not load the objective: "
+            f"{type(e).__name__}: {e} (is the objective's module importable there?)"
+        )
+        return result_to_bytes(TrialResult(exception=error, error=format_error(error)))
+    return result_to_bytes(execute_task(function, task, channel))
 
 
 def result_to_bytes(result: TrialResult) -> bytes:
