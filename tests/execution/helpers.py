@@ -17,6 +17,13 @@ def quadratic(trial: Any) -> float:
     return x**2 + y
 
 
+def slow(trial: Any) -> float:
+    """A trial that takes a while (long enough to be killed in the middle)."""
+    x = trial.suggest_float("x", -2.0, 2.0)
+    time.sleep(2.0)  # the work itself
+    return x**2
+
+
 def burn_cpu(seconds: float) -> float:
     """Busy work for about ``seconds`` of one core's time (no sleeping)."""
     end = time.process_time() + seconds
@@ -76,3 +83,4 @@ def pruned_objective(trial: Any) -> float:
             trial.set_user_attr("stopped_at", step)
             raise hpopt.TrialPruned()
     return x
+ROOT_CONSTANT = 3
