@@ -83,4 +83,6 @@ def pruned_objective(trial: Any) -> float:
             trial.set_user_attr("stopped_at", step)
             raise hpopt.TrialPruned()
     return x
+
+
 ROOT_CONSTANT = 3

@@ -7,7 +7,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,9 +56,7 @@ def test_declarative_space(client: Any) -> None:
     assert all(t.value == pytest.approx(t.params["x"] ** 2) for t in study.trials)
 
 
-def test_killed_dask_worker_fails_the_trial_and_it_is_retried(
-    client: Any, tmp_path: Path
-) -> None:
+def test_killed_dask_worker_fails_the_trial_and_it_is_retried(client: Any, tmp_path: Path) -> None:
     study = hpopt.create_study(sampler=hpopt.RandomSampler(seed=0))
 
     def kill() -> None:
@@ -80,7 +77,9 @@ def test_unreachable_scheduler_is_a_clear_error_and_writes_nothing() -> None:
         port = s.getsockname()[1]
     study = hpopt.create_study()
     executor = DaskExecutor(f"tcp://127.0.0.1:{port}", connect_timeout=2)
-    with pytest.raises(ConnectionError, match=f"could not reach the Dask scheduler at 'tcp://127.0.0.1:{port}'"):
+    with pytest.raises(
+        ConnectionError, match=f"could not reach the Dask scheduler at 'tcp://127.0.0.1:{port}'"
+    ):
         study.optimize(quadratic, n_trials=3, executor=executor)
     assert study.trials == []
 
@@ -104,7 +103,12 @@ def test_scheduler_and_two_workers_started_from_the_command_line(tmp_path: Path)
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests")])}
-    common = {"env": env, "cwd": tmp_path, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    common = {
+        "env": env,
+        "cwd": tmp_path,
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+    }
     procs = [
         subprocess.Popen(
             [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
@@ -115,8 +119,16 @@ def test_scheduler_and_two_workers_started_from_the_command_line(tmp_path: Path)
         for _ in range(2):
             procs.append(
                 subprocess.Popen(
-                    [dask, "worker", address, "--nthreads", "1", "--no-dashboard",
-                     "--host", "127.0.0.1"],
+                    [
+                        dask,
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                    ],
                     **common,
                 )
             )

@@ -46,9 +46,12 @@ def test_declarative_space_config_objective(executor: str) -> None:
 
     study = hpopt.create_study(sampler=hpopt.RandomSampler(seed=0))
     study.optimize(
-        objective, n_trials=8, n_jobs=2, executor=executor, space=space, callbacks=[
-            lambda s, r: seen.append(r.number)
-        ]
+        objective,
+        n_trials=8,
+        n_jobs=2,
+        executor=executor,
+        space=space,
+        callbacks=[lambda s, r: seen.append(r.number)],
     )
     assert sorted(seen) == list(range(8))
     for t in study.trials:
@@ -111,7 +114,10 @@ def test_too_many_failures_in_a_row_stop_the_study() -> None:
     study = hpopt.create_study()
     with pytest.raises(ObjectiveFailedError, match="3 trials failed in a row"):
         study.optimize(
-            lambda t: float("nan"), n_trials=50, n_jobs=2, executor="thread",
+            lambda t: float("nan"),
+            n_trials=50,
+            n_jobs=2,
+            executor="thread",
             max_consecutive_failures=3,
         )
     assert len(study.trials) < 50
@@ -125,7 +131,10 @@ def test_study_stop_from_a_callback_starts_no_new_trial() -> None:
             s.stop()
 
     study.optimize(
-        lambda t: t.suggest_float("x", 0, 1), n_trials=100, n_jobs=2, executor="thread",
+        lambda t: t.suggest_float("x", 0, 1),
+        n_trials=100,
+        n_jobs=2,
+        executor="thread",
         callbacks=[stop_after_three],
     )
     assert 3 <= len(study.trials) <= 4  # at most the one already running finishes too

@@ -31,8 +31,12 @@ def test_two_workers_share_a_study_without_losing_or_repeating_a_trial() -> None
     def work(seed: int) -> None:
         counts.append(
             run_worker(
-                storage, "shared", "execution.helpers:quadratic", 15,
-                sampler=hpopt.RandomSampler(seed=seed), heartbeat_interval=0.5,
+                storage,
+                "shared",
+                "execution.helpers:quadratic",
+                15,
+                sampler=hpopt.RandomSampler(seed=seed),
+                heartbeat_interval=0.5,
             )
         )
 
@@ -58,13 +62,16 @@ def test_a_dead_workers_trial_is_failed_as_stale_and_retried_with_its_params() -
     dead.flush()
     storage.record_heartbeat(dead.trial_id)
     wait_for(
-        lambda: storage.fail_stale_trials(study.study_id, 3600) == []
-        and _age(storage, dead.trial_id) > 0.3,
+        lambda: (
+            storage.fail_stale_trials(study.study_id, 3600) == []
+            and _age(storage, dead.trial_id) > 0.3
+        ),
         10,
         "the heartbeat to age",
     )
-    ran = run_worker(storage, "stale", "execution.helpers:quadratic", 3,
-                     heartbeat_interval=0.1, grace_period=0.3)
+    ran = run_worker(
+        storage, "stale", "execution.helpers:quadratic", 3, heartbeat_interval=0.1, grace_period=0.3
+    )
     assert ran == 3
     trials = hpopt.load_study(study_name="stale", storage=storage).trials
     assert trials[0].state is TrialState.FAIL and "stale" in (trials[0].error or "")
@@ -140,9 +147,21 @@ def start_workers(
 ) -> list[Any]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests")])}
     command = [
-        sys.executable, "-m", "hpopt.cli.worker", "--storage", url, "--study", study,
-        "--objective", objective, "--n-trials", str(n_trials),
-        "--heartbeat-interval", "0.5", "--grace-period", "3",
+        sys.executable,
+        "-m",
+        "hpopt.cli.worker",
+        "--storage",
+        url,
+        "--study",
+        study,
+        "--objective",
+        objective,
+        "--n-trials",
+        str(n_trials),
+        "--heartbeat-interval",
+        "0.5",
+        "--grace-period",
+        "3",
     ]
     return [subprocess.Popen(command, env=env, cwd=tmp) for _ in range(n_workers)]
 

@@ -14,11 +14,16 @@ __all__ = ["worker_command"]
 @click.option("--n-trials", type=click.IntRange(min=0), default=None, help="Trials to run here.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=None, help="Seconds to run.")
 @click.option(
-    "--heartbeat-interval", type=click.FloatRange(min=0, min_open=True), default=10.0,
-    show_default=True, help="Seconds between heartbeats of the running trial.",
+    "--heartbeat-interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds between heartbeats of the running trial.",
 )
 @click.option(
-    "--grace-period", type=click.FloatRange(min=0, min_open=True), default=None,
+    "--grace-period",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
     help="Seconds without heartbeat after which a trial counts as dead (6 intervals).",
 )
 @click.option("--max-retries", type=click.IntRange(min=0), default=1, show_default=True)

@@ -10,6 +10,7 @@ re-run.
 
 from __future__ import annotations
 
+import functools
 import pickle
 import threading
 import uuid
@@ -33,9 +34,7 @@ def _import_distributed() -> Any:
     try:
         import distributed
     except ImportError as e:
-        raise ImportError(
-            "DaskExecutor needs dask.distributed: pip install 'hpopt[dask]'"
-        ) from e
+        raise ImportError("DaskExecutor needs dask.distributed: pip install 'hpopt[dask]'") from e
     return distributed
 
 
@@ -79,7 +78,9 @@ class DaskExecutor(Executor):
         super().__init__(max_retries=max_retries)
         _import_distributed()
         if n_concurrent is not None and (isinstance(n_concurrent, bool) or n_concurrent < 1):
-            raise ValueError(f"n_concurrent must be a positive integer or None, got {n_concurrent!r}")
+            raise ValueError(
+                f"n_concurrent must be a positive integer or None, got {n_concurrent!r}"
+            )
         self._target = client_or_address
         self.n_concurrent = n_concurrent
         self.resources = {
@@ -135,7 +136,9 @@ class DaskExecutor(Executor):
             fits = 0
             for w in workers:
                 have = w.get("resources", {})
-                fits += int(min(have.get(k, 0) // v if v else 1e9 for k, v in self.resources.items()))
+                fits += int(
+                    min(have.get(k, 0) // v if v else 1e9 for k, v in self.resources.items())
+                )
             if fits == 0:
                 raise ValueError(
                     f"no Dask worker offers the resources {self.resources} one trial needs; "
@@ -199,7 +202,7 @@ class DaskExecutor(Executor):
                 raise
             number, method, args, reply_to = pickle.loads(data)
             self._context.post(
-                Request(number, method, args, lambda r, to=reply_to: self._send(to, r))
+                Request(number, method, args, functools.partial(self._send, reply_to))
             )
 
     def _send(self, reply_to: str, reply: Reply) -> None:

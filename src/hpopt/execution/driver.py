@@ -6,6 +6,7 @@ driver's thread, in the order events arrive. Executors only move tasks and event
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
 from collections.abc import Callable
@@ -197,7 +198,9 @@ class _Driver:
         running = self.running.pop(number, None)
         if running is None:
             return
-        record = self.study.tell(running.trial, state=TrialState.FAIL, error=f"worker lost: {cause}")
+        record = self.study.tell(
+            running.trial, state=TrialState.FAIL, error=f"worker lost: {cause}"
+        )
         if enqueue_retry(self.study, record, self.backend.max_retries):
             self.retries += 1
         self._finished(TrialOutcome(record), bar)
@@ -218,10 +221,11 @@ class _Driver:
             if isinstance(event, Request):
                 event.reply(Reply(exception=RuntimeError(reason)))
         for running in self.running.values():
-            try:
-                self.study.tell(running.trial, state=TrialState.FAIL, error=f"interrupted: {reason}")
-            except Exception:  # the original error matters more than this one
-                pass
+            # The error that stopped optimize matters more than one raised here.
+            with contextlib.suppress(Exception):
+                self.study.tell(
+                    running.trial, state=TrialState.FAIL, error=f"interrupted: {reason}"
+                )
         self.running.clear()
 
 

@@ -32,7 +32,9 @@ def dump_objective(objective: Callable[..., Any]) -> bytes:
     except Exception as e:
         error = e
     culprits = list(_culprits("the objective", objective, 0))
-    lines = [f"  - {where} ({type(value).__name__}): {problem}" for where, value, problem in culprits]
+    lines = [
+        f"  - {where} ({type(value).__name__}): {problem}" for where, value, problem in culprits
+    ]
     if not lines:
         lines = [f"  - the objective ({type(objective).__name__}): {_describe(error)}"]
     raise UnpicklableObjectiveError(

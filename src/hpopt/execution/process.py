@@ -11,6 +11,7 @@ reported lost and a new worker takes its place (and its GPU slot).
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import pickle
 import signal
@@ -149,10 +150,8 @@ class ProcessExecutor(Executor):
                 if abort or not worker.ready:
                     _kill(worker.popen)
                 else:
-                    try:
+                    with contextlib.suppress(OSError):
                         worker.conn.send_bytes(pickle.dumps(("stop",)))
-                    except OSError:
-                        pass
         os.write(self._wake_w, b"x")
         self._monitor.join(timeout=30)
         for worker in workers:
@@ -187,10 +186,8 @@ class ProcessExecutor(Executor):
         threading.Thread(target=self._send_init, args=(worker,), daemon=True).start()
 
     def _send_init(self, worker: _Worker) -> None:
-        try:
+        with contextlib.suppress(OSError):  # it died before reading; the monitor reports that
             worker.conn.send_bytes(self._init_message)
-        except OSError:
-            pass  # it died before reading; the monitor reports that
 
     def _monitor_loop(self) -> None:
         while not self._closing:
@@ -238,11 +235,8 @@ class ProcessExecutor(Executor):
             data = cloudpickle.dumps(("reply", reply))
         except Exception as e:
             data = pickle.dumps(("reply", Reply(exception=RemoteError(repr(e)))))
-        with self._lock:
-            try:
-                worker.conn.send_bytes(data)
-            except OSError:
-                pass  # it died; the monitor reports that
+        with self._lock, contextlib.suppress(OSError):  # it died; the monitor reports that
+            worker.conn.send_bytes(data)
 
     def _dispatch(self) -> None:
         """Send pending tasks to idle workers (caller holds the lock)."""
@@ -252,10 +246,8 @@ class ProcessExecutor(Executor):
             if worker.ready and worker.number is None:
                 task = self._pending.popleft()
                 worker.number = task.record.number
-                try:
+                with contextlib.suppress(OSError):  # it died; the monitor reports the trial lost
                     worker.conn.send_bytes(pickle.dumps(("task", task)))
-                except OSError:
-                    pass  # it died; the monitor reports the trial lost
 
     def _on_death(self, worker: _Worker) -> None:
         try:
@@ -292,10 +284,8 @@ class ProcessExecutor(Executor):
 
 def _kill(popen: subprocess.Popen[bytes]) -> None:
     if popen.poll() is None:
-        try:
+        with contextlib.suppress(OSError):
             popen.kill()
-        except OSError:
-            pass
 
 
 def _describe_exit(code: int) -> str:

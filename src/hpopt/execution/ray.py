@@ -9,6 +9,7 @@ hpopt records the trial as FAIL and retries it with the same parameters.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import pickle
 import threading
@@ -60,7 +61,9 @@ class RayExecutor(Executor):
         super().__init__(max_retries=max_retries)
         _import_ray()
         if n_concurrent is not None and (isinstance(n_concurrent, bool) or n_concurrent < 1):
-            raise ValueError(f"n_concurrent must be a positive integer or None, got {n_concurrent!r}")
+            raise ValueError(
+                f"n_concurrent must be a positive integer or None, got {n_concurrent!r}"
+            )
         self.address = address
         self.n_concurrent = n_concurrent
         self.num_cpus = num_cpus
@@ -144,7 +147,7 @@ class RayExecutor(Executor):
                 raise
             for request_id, number, method, args in batch:
                 self._context.post(
-                    Request(number, method, args, lambda r, i=request_id: self._reply(i, r))
+                    Request(number, method, args, functools.partial(self._reply, request_id))
                 )
 
     def _reply(self, request_id: int, reply: Reply) -> None:

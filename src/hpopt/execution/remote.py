@@ -66,9 +66,7 @@ class RemoteTrial(Trial):
     its scheduler live. ``trial.study`` is not available in a worker.
     """
 
-    def __init__(
-        self, record: Any, channel: Channel, config: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, record: Any, channel: Channel, config: dict[str, Any] | None = None) -> None:
         super().__init__(None, record)  # type: ignore[arg-type]
         self._channel = channel
         self.config = config
@@ -165,8 +163,8 @@ def execute_task(
         return TrialResult(aborted=True)
     trial = RemoteTrial(task.record, channel, task.config)
     trial.set_system_attr("worker", where)
-    for key, value in (system_attrs or {}).items():
-        trial.set_system_attr(key, value)
+    for key, attr in (system_attrs or {}).items():
+        trial.set_system_attr(key, attr)
     value: Any = None
     pruned = False
     exception: BaseException | None = None

@@ -27,7 +27,9 @@ class Resources:
         if resources is None:
             return cls()
         if not isinstance(resources, Mapping):
-            raise TypeError(f"resources must be a dict like {{'cpu': 2, 'gpu': 1}}, got {resources!r}")
+            raise TypeError(
+                f"resources must be a dict like {{'cpu': 2, 'gpu': 1}}, got {resources!r}"
+            )
         values = {str(k).lower(): v for k, v in resources.items()}
         unknown = sorted(set(values) - {"cpu", "gpu"})
         if unknown:
