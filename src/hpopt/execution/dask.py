@@ -26,8 +26,8 @@ __all__ = ["DaskExecutor"]
 
 #: Seconds a worker waits for the driver's answer before giving up on the trial.
 _REPLY_TIMEOUT = 300.0
-#: How long the driver's request poller blocks on the request queue.
-_POLL_SECONDS = 0.5
+#: Put in the request queue to stop the driver's poller.
+_STOP = b"stop"
 
 
 def _import_distributed() -> Any:
@@ -117,8 +117,8 @@ class DaskExecutor(Executor):
         self._token = uuid.uuid4().hex[:12]
         self._futures: dict[int, Any] = {}
         self._reply_queues: dict[str, Any] = {}
+        self._reply_names: dict[int, set[str]] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
         self._requests = distributed.Queue(f"hpopt-{self._token}-requests", client=client)
         self._poller = threading.Thread(target=self._poll, name="hpopt-dask-requests", daemon=True)
         self._poller.start()
@@ -168,6 +168,10 @@ class DaskExecutor(Executor):
         def done(f: Any) -> None:
             with self._lock:
                 self._futures.pop(number, None)
+                names = self._reply_names.pop(number, set())
+                queues = [self._reply_queues.pop(n) for n in names if n in self._reply_queues]
+            for q in queues:  # release this trial's reply queues on the scheduler
+                q.close()
             if f.status == "finished":
                 post(Finished(number, pickle.loads(f.result())))
             elif f.status == "error":
@@ -176,40 +180,41 @@ class DaskExecutor(Executor):
         future.add_done_callback(done)
 
     def close(self, *, abort: bool) -> None:
-        self._stop.set()
-        self._poller.join(timeout=10)
+        self._requests.put(_STOP)
+        self._poller.join(timeout=30)
         with self._lock:
             futures = list(self._futures.values())
         if futures:
             self._client.cancel(futures)
         for name in list(self._reply_queues):  # unblock tasks still waiting for a reply
             self._send(name, Reply(exception=RuntimeError("optimize stopped")))
-        for q in self._reply_queues.values():
+        for q in list(self._reply_queues.values()):
             q.close()
         self._requests.close()
         if self._owns_client:
             self._client.close()
 
     def _poll(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data = self._requests.get(timeout=_POLL_SECONDS)
-            except TimeoutError:
-                continue
-            except Exception:
-                if self._stop.is_set():
-                    return
-                raise
+        # A blocking get, woken by _STOP at close: a get with a timeout makes the
+        # scheduler log an error each time it expires.
+        while True:
+            data = self._requests.get()
+            if data == _STOP:
+                return
             number, method, args, reply_to = pickle.loads(data)
+            with self._lock:
+                self._reply_names.setdefault(number, set()).add(reply_to)
             self._context.post(
                 Request(number, method, args, functools.partial(self._send, reply_to))
             )
 
     def _send(self, reply_to: str, reply: Reply) -> None:
         distributed = _import_distributed()
-        q = self._reply_queues.get(reply_to)
-        if q is None:
-            q = self._reply_queues[reply_to] = distributed.Queue(reply_to, client=self._client)
+        with self._lock:
+            q = self._reply_queues.get(reply_to)
+            if q is None:
+                q = distributed.Queue(reply_to, client=self._client)
+                self._reply_queues[reply_to] = q
         q.put(_dumps_reply(reply))
 
 
