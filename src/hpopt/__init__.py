@@ -69,3 +69,19 @@ __all__ = [
     "get_all_study_summaries",
     "load_study",
 ]
+
+_LAZY = {
+    "DaskExecutor": "hpopt.execution",
+    "ProcessExecutor": "hpopt.execution",
+    "RayExecutor": "hpopt.execution",
+    "ThreadExecutor": "hpopt.execution",
+}
+
+
+def __getattr__(name: str) -> object:
+    # Executors pull in cloudpickle; load them only when asked for.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'hpopt' has no attribute {name!r}")

@@ -321,6 +321,15 @@ def delete(ctx: click.Context, study_name: str, storage_url: str | None, yes: bo
     click.echo(f"deleted study {study_name!r}")
 
 
+def _add_worker_command() -> None:
+    from hpopt.cli.worker import worker_command
+
+    cli.add_command(worker_command)
+
+
+_add_worker_command()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the ``hpopt`` command line (``argv`` defaults to ``sys.argv[1:]``)."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="hpopt", obj=CLIContext())
