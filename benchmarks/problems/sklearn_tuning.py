@@ -39,9 +39,13 @@ def _log(low: float, high: float) -> Float:
 
 _BOOL = Categorical((True, False))
 
-_KNN = {"n_neighbors": Int(1, 25), "p": Int(1, 4)}
-_SVM = {"C": _log(1.0, 1e3), "gamma": _log(1e-4, 1e-3), "tol": _log(1e-5, 1e-1)}
-_TREE = {
+_KNN: dict[str, Distribution] = {"n_neighbors": Int(1, 25), "p": Int(1, 4)}
+_SVM: dict[str, Distribution] = {
+    "C": _log(1.0, 1e3),
+    "gamma": _log(1e-4, 1e-3),
+    "tol": _log(1e-5, 1e-1),
+}
+_TREE: dict[str, Distribution] = {
     "max_depth": Int(1, 15),
     "min_samples_split": Float(0.01, 0.99),
     "min_samples_leaf": Float(0.01, 0.49),
@@ -49,7 +53,7 @@ _TREE = {
     "max_features": Float(0.01, 0.99),
     "min_impurity_decrease": Float(0.0, 0.5),
 }
-_MLP_COMMON = {
+_MLP_COMMON: dict[str, Distribution] = {
     "hidden_layer_sizes": Int(50, 200),
     "alpha": _log(1e-5, 1e1),
     "batch_size": Int(10, 250),
@@ -57,23 +61,27 @@ _MLP_COMMON = {
     "tol": _log(1e-5, 1e-1),
     "validation_fraction": Float(0.1, 0.9),
 }
-_MLP_ADAM = {
+_MLP_ADAM: dict[str, Distribution] = {
     **_MLP_COMMON,
     "beta_1": Float(0.5, 0.99),
     "beta_2": Float(0.9, 1.0 - 1e-6),
     "epsilon": _log(1e-9, 1e-6),
 }
-_MLP_SGD = {**_MLP_COMMON, "power_t": Float(0.1, 0.9), "momentum": Float(0.001, 0.999)}
-_ADA = {"n_estimators": Int(10, 100), "learning_rate": _log(1e-4, 1e1)}
-_LOGISTIC = {"C": _log(1e-2, 1e2), "intercept_scaling": _log(1e-2, 1e2)}
-_LASSO_REG = {
+_MLP_SGD: dict[str, Distribution] = {
+    **_MLP_COMMON,
+    "power_t": Float(0.1, 0.9),
+    "momentum": Float(0.001, 0.999),
+}
+_ADA: dict[str, Distribution] = {"n_estimators": Int(10, 100), "learning_rate": _log(1e-4, 1e1)}
+_LOGISTIC: dict[str, Distribution] = {"C": _log(1e-2, 1e2), "intercept_scaling": _log(1e-2, 1e2)}
+_LASSO_REG: dict[str, Distribution] = {
     "alpha": _log(1e-2, 1e2),
     "fit_intercept": _BOOL,
     "max_iter": Int(10, 5000, log=True),
     "tol": _log(1e-5, 1e-1),
     "positive": _BOOL,
 }
-_RIDGE_REG = {
+_RIDGE_REG: dict[str, Distribution] = {
     "alpha": _log(1e-2, 1e2),
     "fit_intercept": _BOOL,
     "max_iter": Int(10, 5000, log=True),
@@ -161,7 +169,7 @@ MODELS: dict[str, tuple[dict[str, Distribution], dict[str, Distribution]]] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _train_split(dataset: str) -> tuple[np.ndarray, np.ndarray]:
     """The 80 % training part of a bundled dataset (loaded once per process)."""
     from sklearn import datasets
