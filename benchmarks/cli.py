@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from benchmarks.environment import limit_threads
 from benchmarks.peers import PEERS, get_peer, resolve_optimizers
 from benchmarks.problems import PROBLEMS, get_problem, resolve_problems
 from benchmarks.quality import plan, run_tasks
@@ -41,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
         "--batch", type=int, default=None, help="round size: --budget 128 --batch 8 is 16x8"
     )
     q.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    q.add_argument(
+        "--threads", type=int, default=1, help="BLAS/torch threads per process (0: default)"
+    )
     q.add_argument("--out", default=DEFAULT_QUALITY_OUT, help="results file (resumable)")
     q.add_argument("--no-reference", action="store_true", help="do not add the random-search runs")
     q.add_argument("--per-problem", action="store_true", help="also print per-problem scores")
@@ -52,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         "--time-limit", type=float, default=300.0, help="optimizer seconds per optimizer"
     )
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=1, help="BLAS/torch threads (0: default)")
     t.add_argument("--out", default=DEFAULT_TIMING_OUT)
 
     tb = sub.add_parser("table", help="markdown tables from results files (merged)")
@@ -104,10 +109,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.batch,
             reference=not args.no_reference,
         )
-        run_tasks(tasks, args.out, jobs=args.jobs, log=lambda m: print(m, file=sys.stderr))
+        limit_threads(args.threads)
+        run_tasks(
+            tasks,
+            args.out,
+            jobs=args.jobs,
+            threads=args.threads,
+            log=lambda m: print(m, file=sys.stderr),
+        )
         print(quality_tables(load_records([args.out]), per_problem=args.per_problem))
         return 0
     if args.command == "timing":
+        limit_threads(args.threads)
         run_timings(
             _available(resolve_optimizers(args.optimizers)),
             _ints(args.trials),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.environment import machine_info, package_version
+from benchmarks.environment import limit_threads, machine_info, package_version
 from benchmarks.peers import REFERENCE, get_peer
 from benchmarks.problems import get_problem
 from benchmarks.records import append_record, load_records, run_key
@@ -99,24 +99,20 @@ def execute(task: Task) -> dict[str, Any]:
     }
 
 
-def _limit_threads() -> None:
-    """Worker initializer: one BLAS/OpenMP thread per process when running several."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
-
-
 def run_tasks(
     tasks: Sequence[Task],
     out: str | Path,
     *,
     jobs: int = 1,
+    threads: int = 1,
     log: Callable[[str], None] = print,
 ) -> int:
     """Run the tasks not yet recorded in ``out`` (appending a line per finished run).
 
     Runs recorded as ok or n/a are skipped; errors and unavailable peers are retried.
-    Returns the number of runs executed.
+    Worker processes (``jobs > 1``) are capped at ``threads`` BLAS/OpenMP/torch threads
+    (see :func:`~benchmarks.environment.limit_threads`; the command line also caps its own
+    process). Returns the number of runs executed.
     """
     done = {run_key(r) for r in load_records([out]) if r.get("status") in ("ok", "n/a")}
     todo = [t for t in tasks if run_key(t.header()) not in done]
@@ -137,7 +133,9 @@ def run_tasks(
             finish(i, execute(task))
         return len(todo)
     context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=_limit_threads) as pool:
+    with cf.ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=limit_threads, initargs=(threads,)
+    ) as pool:
         futures = [pool.submit(execute, task) for task in todo]
         for i, future in enumerate(cf.as_completed(futures), 1):
             finish(i, future.result())
