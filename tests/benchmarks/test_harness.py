@@ -1,0 +1,189 @@
+"""Smoke and contract tests of the benchmark harness (small budgets, a few seconds)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from benchmarks.cli import main
+from benchmarks.peers import PEERS, REFERENCE, PeerUnavailable, get_peer
+from benchmarks.peers.base import coerce
+from benchmarks.problems import PROBLEMS, Problem, get_problem, resolve_problems
+from benchmarks.problems.synthetic import SYNTHETIC_PROBLEMS
+from benchmarks.quality import plan, run_tasks
+from benchmarks.records import load_records
+from benchmarks.scoring import quality_tables, score_records
+from benchmarks.timing import run_timing
+
+from hpopt import Categorical, Float, Int
+
+SMOKE_PROBLEMS = ["branin", "DT_wine"]
+
+
+def _smoke_optimizers() -> list[str]:
+    names = ["hpopt-random"]
+    if PEERS["optuna-tpe"].unavailable() is None:
+        names.append("optuna-tpe")
+    return names
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_quality_run_records_every_run_and_scores_it(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    optimizers = _smoke_optimizers()
+    tasks = plan(optimizers, SMOKE_PROBLEMS, [0], budget=4)
+    assert run_tasks(tasks, out, log=lambda _: None) == len(tasks)
+
+    lines = _read_lines(out)
+    assert len(lines) == len(SMOKE_PROBLEMS) * (len(optimizers) + 1)  # + random reference
+    assert {r["optimizer"] for r in lines} == {REFERENCE, *optimizers}
+    for r in lines:
+        assert r["status"] == "ok", r
+        assert len(r["values"]) == 4
+        assert r["best"] == min(r["values"])
+
+    scoring = score_records(load_records([out]))
+    assert len(scoring.scores) == len(lines)
+    for s in scoring.scores:
+        if s.problem == "branin":
+            assert s.score is not None and math.isfinite(s.score)
+        if s.optimizer == REFERENCE and s.score is not None:
+            # One seed: random's own best is f_rand, so it scores exactly 0. (On DT_wine the
+            # score is None when random search itself found the best value of all runs.)
+            assert s.score == pytest.approx(0.0, abs=1e-9)
+    assert any(s.optimizer == REFERENCE and s.score is not None for s in scoring.scores)
+    table = quality_tables(load_records([out]))
+    assert "| random | 0.0 |" in table
+    assert "Bayesmark-style" in table
+
+
+def test_rerun_skips_recorded_runs_and_recovers_a_torn_line(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    tasks = plan(["hpopt-random"], ["branin"], [0, 1], budget=3)
+    run_tasks(tasks, out, log=lambda _: None)
+    assert run_tasks(tasks, out, log=lambda _: None) == 0
+
+    text = out.read_text()
+    out.write_text(text[: len(text) - 20])  # a run killed while writing its line
+    assert len(load_records([out])) == len(tasks) - 1
+    assert run_tasks(tasks, out, log=lambda _: None) == 1
+    assert len(load_records([out])) == len(tasks)
+
+
+def test_score_formula_and_reference() -> None:
+    def record(optimizer: str, seed: int, best: float) -> dict[str, Any]:
+        return {
+            "kind": "quality",
+            "optimizer": optimizer,
+            "problem": "p",
+            "seed": seed,
+            "budget": 8,
+            "batch": None,
+            "status": "ok",
+            "values": [best + 4.0, best],
+            "best": best,
+            "f_opt": 0.0,
+            "problem_kind": "synthetic",
+            "optimizer_seconds": 0.0,
+        }
+
+    records = [record(REFERENCE, 0, 8.0), record(REFERENCE, 1, 12.0), record("x", 0, 2.5)]
+    scores = {(s.optimizer, s.seed): s for s in score_records(records).scores}
+    assert scores[("x", 0)].score == pytest.approx(75.0)  # f_rand = 10
+    assert scores[(REFERENCE, 0)].score == pytest.approx(20.0)
+    assert scores[(REFERENCE, 1)].score == pytest.approx(-20.0)
+    # Bayesmark: median of all random evaluations (8, 12, 12, 16) is 12.
+    assert scores[("x", 0)].bayesmark == pytest.approx(100 * (1 - 2.5 / 12))
+
+
+def test_synthetic_optima_are_lower_bounds_and_attained() -> None:
+    optima = {
+        "branin": {"x0": math.pi, "x1": 2.275},
+        "hartmann6": dict(
+            zip(
+                [f"x{i}" for i in range(6)],
+                [0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573],
+            )
+        ),
+        "rosenbrock4": {f"x{i}": 1.0 for i in range(4)},
+        "ackley5": {f"x{i}": 0.0 for i in range(5)},
+        "levy4": {f"x{i}": 1.0 for i in range(4)},
+        "mixed": {"x": 1.5, "lr": 1e-2, "k": 12, "c": "b"},
+    }
+    assert set(optima) == set(SYNTHETIC_PROBLEMS)
+    rng = np.random.default_rng(0)
+    for name, argmin in optima.items():
+        problem = get_problem(name)
+        assert problem.f_opt is not None
+        assert problem.evaluate(argmin) == pytest.approx(problem.f_opt, abs=1e-5)
+        for _ in range(300):
+            config = {k: d.from_unit(float(rng.random())) for k, d in problem.space.items()}
+            assert problem.evaluate(config) >= problem.f_opt - 1e-6
+
+
+@pytest.mark.slow  # imports every peer library (torch for optuna-gp): ~10-20 s
+def test_every_adapter_proposes_valid_configs_in_batches() -> None:
+    seen: list[Mapping[str, Any]] = []
+    base = get_problem("mixed")
+
+    def checked(config: Mapping[str, Any]) -> float:
+        for name, dist in base.space.items():
+            assert dist.contains(config[name]), (name, config[name])
+        seen.append(config)
+        return base.evaluate(config)
+
+    problem = Problem("mixed", base.space, checked, base.f_opt)
+    for name, peer in PEERS.items():
+        if peer.unavailable() is not None or name == "smac":  # SMAC takes seconds to start
+            continue
+        seen.clear()
+        values = peer.run(problem, 4, seed=0, batch=2 if peer.batch else None)
+        assert len(values) == 4 == len(seen), name
+        assert values == [base.evaluate(c) for c in seen], name
+
+
+def test_coerce_maps_library_values_into_the_space() -> None:
+    assert coerce(Int(0, 10), np.float64(3.6)) == 4
+    assert coerce(Int(0, 10), 11.2) == 10
+    assert coerce(Int(10, 5000, log=True), 9.6) == 10
+    assert coerce(Float(1e-5, 1.0, log=True), 1.0000000000000002) == 1.0
+    assert coerce(Categorical(("a", "b")), ("index", np.int64(1))) == "b"
+    assert coerce(Categorical((True, False)), False) is False
+
+
+def test_registry_names_and_missing_samplers() -> None:
+    assert resolve_problems("SVM_WINE,branin,svm_wine") == ["SVM_wine", "branin"]
+    assert len(resolve_problems("sklearn")) == 45
+    assert set(resolve_problems("public")) <= set(PROBLEMS)
+    missing = get_peer("hpopt:hpopt.NoSuchSampler")
+    assert "does not exist" in (missing.unavailable() or "")
+    with pytest.raises(PeerUnavailable):
+        missing.run(get_problem("branin"), 2, seed=0)
+    with pytest.raises(ValueError, match="multiple"):
+        get_peer("hpopt-random").run(get_problem("branin"), 5, seed=0, batch=2)
+
+
+def test_timing_reports_medians_at_reached_checkpoints() -> None:
+    record = run_timing("hpopt-random", [60, 120], time_limit=30.0)
+    assert record["status"] == "ok"
+    assert record["trials_reached"] == 120
+    assert set(record["median_ms"]) == {"60", "120"}
+    assert all(ms > 0 for ms in record["median_ms"].values())
+
+
+def test_cli_quality_then_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.jsonl"
+    argv = ["quality", "--optimizers", "hpopt-random", "--problems", "branin"]
+    assert main([*argv, "--budget", "3", "--seeds", "2", "--out", str(out)]) == 0
+    assert main(["table", str(out), "--per-problem"]) == 0
+    printed = capsys.readouterr().out
+    assert "| hpopt-random |" in printed
+    assert "score per problem" in printed
