@@ -18,7 +18,17 @@ pytest.importorskip("sklearn")
 
 def test_demo_stores_its_study_where_it_is_told_and_reports_it() -> None:
     store = InMemoryStorage()
-    args = ["demo", "--n-trials", "2", "--epochs", "2", "--study-name", "d", "--no-progress"]
+    args = [
+        "demo",
+        "--n-trials",
+        "2",
+        "--epochs",
+        "2",
+        "--study-name",
+        "d",
+        "--no-progress",
+        "--no-pruning",
+    ]
     result = CliRunner().invoke(cli, args, obj=CLIContext(storage=store), env={"COLUMNS": "150"})
     assert result.exit_code == 0, result.output
     study = hpopt.load_study(study_name="d", storage=store)
