@@ -174,12 +174,16 @@ class InMemoryStorage(BaseStorage):
                     datetime_start=_now(),
                 )
             else:
-                _check_json(dict(template.user_attrs), "user attributes")
-                _check_json(dict(template.system_attrs), "system attributes")
                 start = template.datetime_start
                 if start is None and template.state is not TrialState.WAITING:
                     start = _now()
-                record = template.replace(number=number, trial_id=trial_id, datetime_start=start)
+                record = template.replace(
+                    number=number,
+                    trial_id=trial_id,
+                    datetime_start=start,
+                    user_attrs=_check_json(dict(template.user_attrs), "user attributes"),
+                    system_attrs=_check_json(dict(template.system_attrs), "system attributes"),
+                )
                 if template.state is TrialState.WAITING:
                     study.n_waiting += 1
             self._trial_index[trial_id] = (study_id, number)
@@ -205,9 +209,7 @@ class InMemoryStorage(BaseStorage):
             old = study.trials[number]
             finishing = update.state is not None and update.state.is_finished()
             if old.state.is_finished():
-                if finishing and not (
-                    update.params or update.intermediate_values or update.user_attrs
-                ):
+                if finishing:
                     return False
                 raise TrialFinishedError(
                     f"trial {old.number} is already {old.state.name}; finished trials cannot change"
@@ -303,7 +305,7 @@ class InMemoryStorage(BaseStorage):
                         ),
                     )
                     failed.append(number)
-            return failed
+            return sorted(failed)
 
 
 def _best_values(

@@ -442,8 +442,14 @@ class SQLStorage(BaseStorage):
                 .limit(1)
             ).scalar()
 
+        def peek(conn: Connection) -> int | None:
+            found = oldest_waiting(conn)
+            if found is None and self._missing_study(conn, study_id):
+                raise StudyNotFoundError(f"no study with id {study_id} in {self.url}")
+            return found
+
         # Most asks find no enqueued trial: answer those without taking the study lock.
-        if self._run(oldest_waiting, write=False) is None:
+        if self._run(peek, write=False) is None:
             return None
 
         def tx(conn: Connection) -> FrozenTrial | None:
