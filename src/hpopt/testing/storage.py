@@ -16,6 +16,7 @@ Checks use unique study names, so a storage shared with other data works too.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import threading
 import time
@@ -299,7 +300,9 @@ def check_finished_trials_reject_writes(storage: BaseStorage) -> None:
         ("user attrs", TrialUpdate(user_attrs={"k": 1})),
         ("state RUNNING", TrialUpdate(state=TrialState.RUNNING)),
     ]:
-        _raises(TrialFinishedError, lambda u=update: storage.update_trial(t.trial_id, u), what)
+        _raises(
+            TrialFinishedError, functools.partial(storage.update_trial, t.trial_id, update), what
+        )
     late = TrialUpdate(
         params={"x": 1.0},
         distributions={"x": Float(0, 2, name="x")},
@@ -487,7 +490,9 @@ def check_summaries(storage: BaseStorage) -> None:
     high = storage.create_study((StudyDirection.MAXIMIZE,), _name("summary"))
     for sid in (low, high):
         for v in (3.0, 1.0, 2.0):
-            storage.create_trial(sid, FrozenTrial(number=-1, state=TrialState.COMPLETE, values=(v,)))
+            storage.create_trial(
+                sid, FrozenTrial(number=-1, state=TrialState.COMPLETE, values=(v,))
+            )
         storage.create_trial(sid)
     by_id = {s.study_id: s for s in storage.get_all_studies()}
     _ensure(by_id[low].n_trials == 4 and by_id[high].n_trials == 4, "n_trials")

@@ -58,22 +58,25 @@ def load_trials(
     by_trial_params: dict[int, dict[str, Any]] = defaultdict(dict)
     by_trial_dists: dict[int, dict[str, Distribution]] = defaultdict(dict)
     for tid, name, internal, dist_json in conn.execute(
-        select(params.c.trial_id, params.c.name, params.c.internal, params.c.distribution_json)
-        .where(params.c.trial_id.in_(chosen))
+        select(
+            params.c.trial_id, params.c.name, params.c.internal, params.c.distribution_json
+        ).where(params.c.trial_id.in_(chosen))
     ):
         dist = _distribution(dist_json, name)
         by_trial_params[tid][name] = dist.to_external(internal)
         by_trial_dists[tid][name] = dist
     by_trial_iv: dict[int, dict[int, float]] = defaultdict(dict)
     for tid, step, value in conn.execute(
-        select(trial_values.c.trial_id, trial_values.c.step, trial_values.c.value)
-        .where(trial_values.c.trial_id.in_(chosen))
+        select(trial_values.c.trial_id, trial_values.c.step, trial_values.c.value).where(
+            trial_values.c.trial_id.in_(chosen)
+        )
     ):
         by_trial_iv[tid][step] = math.nan if value is None else value
     attrs: dict[tuple[int, str], dict[str, Any]] = defaultdict(dict)
     for tid, kind, key, value_json in conn.execute(
-        select(trial_attrs.c.trial_id, trial_attrs.c.kind, trial_attrs.c.key, trial_attrs.c.value_json)
-        .where(trial_attrs.c.trial_id.in_(chosen))
+        select(
+            trial_attrs.c.trial_id, trial_attrs.c.kind, trial_attrs.c.key, trial_attrs.c.value_json
+        ).where(trial_attrs.c.trial_id.in_(chosen))
     ):
         attrs[tid, kind][key] = json.loads(value_json)
     empty: dict[str, Any] = {}
@@ -85,7 +88,7 @@ def load_trials(
             values=None if r.values_json is None else tuple(json.loads(r.values_json)),
             params=by_trial_params.get(r.trial_id, empty),
             distributions=by_trial_dists.get(r.trial_id, empty),
-            intermediate_values=by_trial_iv.get(r.trial_id, empty),
+            intermediate_values=by_trial_iv.get(r.trial_id, {}),
             user_attrs=attrs.get((r.trial_id, _USER), empty),
             system_attrs=attrs.get((r.trial_id, _SYSTEM), empty),
             datetime_start=r.datetime_start,
@@ -129,19 +132,15 @@ def encode_attrs(user: Mapping[str, Any], system: Mapping[str, Any]) -> list[dic
     return rows
 
 
-def upsert(
-    conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]
-) -> None:
+def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
     """Insert ``rows`` into ``table``, overwriting rows with the same primary key ``keys``."""
     if not rows:
         return
     name = conn.dialect.name
     if name in ("sqlite", "postgresql"):
-        if name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        stmt = dialect_insert(table)
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        stmt = (sqlite.insert if name == "sqlite" else postgresql.insert)(table)
         others = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
         conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=others), rows)
         return
@@ -162,8 +161,13 @@ def write_trial_data(
     iv_rows = []
     for step, value in intermediate.items():
         v = float(value)
-        iv_rows.append({"trial_id": trial_id, "step": int(step), "value": None if math.isnan(v) else v})
+        iv_rows.append(
+            {"trial_id": trial_id, "step": int(step), "value": None if math.isnan(v) else v}
+        )
     upsert(conn, trial_values, iv_rows, ("trial_id", "step"))
     upsert(
-        conn, trial_attrs, [{"trial_id": trial_id, **r} for r in attr_rows], ("trial_id", "kind", "key")
+        conn,
+        trial_attrs,
+        [{"trial_id": trial_id, **r} for r in attr_rows],
+        ("trial_id", "kind", "key"),
     )

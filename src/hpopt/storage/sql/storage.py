@@ -52,7 +52,7 @@ from hpopt.storage.sql.records import (
     upsert,
     write_trial_data,
 )
-from hpopt.storage.sql.schema import study_attrs, studies, trials
+from hpopt.storage.sql.schema import studies, study_attrs, trials
 from hpopt.study.direction import StudyDirection
 from hpopt.trial.frozen import FrozenTrial
 from hpopt.trial.state import TrialState
@@ -195,9 +195,7 @@ class SQLStorage(BaseStorage):
                         return fn(conn)
             except exc.DBAPIError as e:
                 if not is_transient(e):
-                    raise StorageError(
-                        f"storage {self.url} failed: {describe_error(e)}"
-                    ) from e
+                    raise StorageError(f"storage {self.url} failed: {describe_error(e)}") from e
                 now = time.monotonic()
                 if deadline is None:
                     deadline = now + self.retry_seconds
@@ -315,11 +313,12 @@ class SQLStorage(BaseStorage):
 
     def get_all_studies(self) -> list[StudySummary]:
         def tx(conn: Connection) -> list[StudySummary]:
-            counts = dict(
-                conn.execute(  # type: ignore[arg-type]
+            counts: dict[int, int] = {
+                sid: n
+                for sid, n in conn.execute(
                     select(trials.c.study_id, func.count()).group_by(trials.c.study_id)
-                ).all()
-            )
+                )
+            }
             completed: dict[int, list[tuple[float, ...]]] = {}
             for sid, values_json in conn.execute(
                 select(trials.c.study_id, trials.c.values_json).where(
@@ -329,8 +328,9 @@ class SQLStorage(BaseStorage):
                 completed.setdefault(sid, []).append(tuple(json.loads(values_json)))
             attrs: dict[int, dict[str, Any]] = {}
             for sid, key, value_json in conn.execute(
-                select(study_attrs.c.study_id, study_attrs.c.key, study_attrs.c.value_json)
-                .where(study_attrs.c.kind == "user")
+                select(study_attrs.c.study_id, study_attrs.c.key, study_attrs.c.value_json).where(
+                    study_attrs.c.kind == "user"
+                )
             ):
                 attrs.setdefault(sid, {})[key] = json.loads(value_json)
             out = []
@@ -419,9 +419,7 @@ class SQLStorage(BaseStorage):
                 )
                 .returning(trials.c.trial_id)
             ).scalar_one()
-            write_trial_data(
-                conn, trial_id, param_rows, template.intermediate_values, attr_rows
-            )
+            write_trial_data(conn, trial_id, param_rows, template.intermediate_values, attr_rows)
             return template.replace(
                 number=number,
                 trial_id=trial_id,
@@ -506,9 +504,7 @@ class SQLStorage(BaseStorage):
         return self._run(tx, write=True)
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
-        found, _ = self._run(
-            lambda c: load_trials(c, trials.c.trial_id == trial_id), write=False
-        )
+        found, _ = self._run(lambda c: load_trials(c, trials.c.trial_id == trial_id), write=False)
         if not found:
             raise TrialNotFoundError(f"no trial with id {trial_id} in {self.url}")
         return found[0]
@@ -573,9 +569,13 @@ class SQLStorage(BaseStorage):
                 .where(trials.c.trial_id == trial_id, trials.c.state == _RUNNING)
                 .values(heartbeat=self._db_now(conn))
             ).rowcount
-            if not stamped and conn.execute(
-                select(trials.c.trial_id).where(trials.c.trial_id == trial_id)
-            ).first() is None:
+            if (
+                not stamped
+                and conn.execute(
+                    select(trials.c.trial_id).where(trials.c.trial_id == trial_id)
+                ).first()
+                is None
+            ):
                 raise TrialNotFoundError(f"no trial with id {trial_id} in {self.url}")
 
         self._run(tx, write=True)
@@ -592,7 +592,10 @@ class SQLStorage(BaseStorage):
         def peek(conn: Connection) -> bool:
             if self._missing_study(conn, study_id):
                 raise StudyNotFoundError(f"no study with id {study_id} in {self.url}")
-            return conn.execute(select(trials.c.trial_id).where(stale(conn)).limit(1)).first() is not None
+            return (
+                conn.execute(select(trials.c.trial_id).where(stale(conn)).limit(1)).first()
+                is not None
+            )
 
         if not self._run(peek, write=False):
             return []
