@@ -13,6 +13,7 @@ from hpopt.exceptions import SpaceExhausted, TrialPruned
 from hpopt.study import (  # isort: skip
     Study,
     StudyDirection,
+    copy_study,
     create_study,
     create_trial,
     delete_study,
@@ -42,6 +43,7 @@ __all__ = [
     "TrialPruned",
     "TrialState",
     "__version__",
+    "copy_study",
     "create_study",
     "create_trial",
     "delete_study",

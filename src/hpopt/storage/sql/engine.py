@@ -49,7 +49,8 @@ def public_url(url: URL) -> str:
 def make_engine(url: URL, engine_kwargs: dict[str, Any] | None = None) -> Engine:
     """Create an engine tuned for many processes sharing one database.
 
-    SQLite: WAL journal (readers never block the writer), a busy timeout, foreign keys on,
+    SQLite: WAL journal (readers never block the writer), a busy timeout of
+    :data:`SQLITE_BUSY_TIMEOUT_S` (``connect_args={"timeout": s}`` changes it), foreign keys on,
     and transactions begun by hpopt (``BEGIN`` or ``BEGIN IMMEDIATE`` for writes, see
     :func:`begin_immediate`) instead of the sqlite3 module's implicit ones.
     PostgreSQL: connections are checked before use, so one dropped by the server or a
@@ -80,7 +81,6 @@ def _tune_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None  # hpopt emits BEGIN itself (see below)
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
             if engine.url.database not in (None, "", ":memory:"):
                 cursor.execute("PRAGMA journal_mode = WAL")
                 # In WAL mode NORMAL keeps the database consistent through crashes of the
