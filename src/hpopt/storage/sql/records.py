@@ -7,9 +7,26 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, Table, delete, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Executable,
+    Float,
+    Select,
+    String,
+    Table,
+    Text,
+    cast,
+    delete,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from hpopt.space.distributions import Distribution, distribution_from_json
 from hpopt.storage.sql.schema import params, trial_attrs, trial_values, trials
@@ -20,7 +37,9 @@ __all__ = [
     "dump_json",
     "encode_attrs",
     "encode_params",
+    "TrialQuery",
     "load_trials",
+    "trial_query",
     "upsert",
     "write_trial_data",
 ]
@@ -42,43 +61,73 @@ def _distribution(text: str, name: str) -> Distribution:
     return distribution_from_json(json.loads(text), name=name)
 
 
-def load_trials(
-    conn: Connection, where: ColumnElement[bool]
-) -> tuple[list[FrozenTrial], int | None]:
-    """Records of the trials matching ``where`` (a condition on the trials table), by number,
-    and the largest change sequence among them (``None`` if there are none).
+class TrialQuery(NamedTuple):
+    """Prebuilt statements reading the trials that match one condition (with bind params).
 
-    Four statements whatever the number of trials; run them in one read transaction so they
+    Statements are built once: building a SQLAlchemy statement costs several times more CPU
+    than executing a cached one.
+    """
+
+    rows: Select[Any]
+    children: CompoundSelect[Any]
+
+
+def trial_query(where: ColumnElement[bool]) -> TrialQuery:
+    """The statements reading trials matching ``where`` and their params, values and attrs."""
+    chosen = select(trials.c.trial_id).where(where).scalar_subquery()
+    no_text = cast(null(), Text)
+    no_float = cast(null(), Float)
+    children = union_all(
+        select(
+            params.c.trial_id,
+            literal_column("'param'"),
+            params.c.name,
+            params.c.internal,
+            params.c.distribution_json,
+        ).where(params.c.trial_id.in_(chosen)),
+        select(
+            trial_values.c.trial_id,
+            literal_column("'step'"),
+            cast(trial_values.c.step, String),
+            trial_values.c.value,
+            no_text,
+        ).where(trial_values.c.trial_id.in_(chosen)),
+        select(
+            trial_attrs.c.trial_id,
+            trial_attrs.c.kind,
+            trial_attrs.c.key,
+            no_float,
+            trial_attrs.c.value_json,
+        ).where(trial_attrs.c.trial_id.in_(chosen)),
+    )
+    return TrialQuery(select(trials).where(where).order_by(trials.c.number), children)
+
+
+def load_trials(
+    conn: Connection, query: TrialQuery, args: Mapping[str, Any]
+) -> tuple[list[FrozenTrial], int | None]:
+    """Records of the trials ``query`` selects with ``args``, by number, and the largest
+    change sequence among them (``None`` if there are none).
+
+    Two statements whatever the number of trials; run them in one read transaction so they
     see one snapshot.
     """
-    rows = conn.execute(select(trials).where(where).order_by(trials.c.number)).all()
+    rows = conn.execute(query.rows, args).all()
     if not rows:
         return [], None
-    chosen = select(trials.c.trial_id).where(where).scalar_subquery()
-    by_trial_params: dict[int, dict[str, Any]] = defaultdict(dict)
-    by_trial_dists: dict[int, dict[str, Distribution]] = defaultdict(dict)
-    for tid, name, internal, dist_json in conn.execute(
-        select(
-            params.c.trial_id, params.c.name, params.c.internal, params.c.distribution_json
-        ).where(params.c.trial_id.in_(chosen))
-    ):
-        dist = _distribution(dist_json, name)
-        by_trial_params[tid][name] = dist.to_external(internal)
-        by_trial_dists[tid][name] = dist
-    by_trial_iv: dict[int, dict[int, float]] = defaultdict(dict)
-    for tid, step, value in conn.execute(
-        select(trial_values.c.trial_id, trial_values.c.step, trial_values.c.value).where(
-            trial_values.c.trial_id.in_(chosen)
-        )
-    ):
-        by_trial_iv[tid][step] = math.nan if value is None else value
+    values: dict[int, dict[str, Any]] = defaultdict(dict)
+    dists: dict[int, dict[str, Distribution]] = defaultdict(dict)
+    ivs: dict[int, dict[int, float]] = defaultdict(dict)
     attrs: dict[tuple[int, str], dict[str, Any]] = defaultdict(dict)
-    for tid, kind, key, value_json in conn.execute(
-        select(
-            trial_attrs.c.trial_id, trial_attrs.c.kind, trial_attrs.c.key, trial_attrs.c.value_json
-        ).where(trial_attrs.c.trial_id.in_(chosen))
-    ):
-        attrs[tid, kind][key] = json.loads(value_json)
+    for tid, tag, key, number, text in conn.execute(query.children, args):
+        if tag == "param":
+            dist = _distribution(text, key)
+            values[tid][key] = dist.to_external(number)
+            dists[tid][key] = dist
+        elif tag == "step":
+            ivs[tid][int(key)] = math.nan if number is None else number
+        else:
+            attrs[tid, tag][key] = json.loads(text)
     empty: dict[str, Any] = {}
     records = [
         FrozenTrial(
@@ -86,9 +135,9 @@ def load_trials(
             trial_id=r.trial_id,
             state=TrialState[r.state],
             values=None if r.values_json is None else tuple(json.loads(r.values_json)),
-            params=by_trial_params.get(r.trial_id, empty),
-            distributions=by_trial_dists.get(r.trial_id, empty),
-            intermediate_values=by_trial_iv.get(r.trial_id, {}),
+            params=values.get(r.trial_id, empty),
+            distributions=dists.get(r.trial_id, empty),
+            intermediate_values=ivs.get(r.trial_id, {}),
             user_attrs=attrs.get((r.trial_id, _USER), empty),
             system_attrs=attrs.get((r.trial_id, _SYSTEM), empty),
             datetime_start=r.datetime_start,
@@ -132,21 +181,29 @@ def encode_attrs(user: Mapping[str, Any], system: Mapping[str, Any]) -> list[dic
     return rows
 
 
+_UPSERTS: dict[tuple[str, str, tuple[str, ...]], Executable] = {}
+
+
 def upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
     """Insert ``rows`` into ``table``, overwriting rows with the same primary key ``keys``."""
     if not rows:
         return
     name = conn.dialect.name
-    if name in ("sqlite", "postgresql"):
+    if name not in ("sqlite", "postgresql"):  # portable fallback for other databases
+        for row in rows:
+            conn.execute(delete(table).where(*(table.c[k] == row[k] for k in keys)))
+        conn.execute(insert(table), rows)
+        return
+    cache_key = (name, table.name, tuple(rows[0]))
+    stmt = _UPSERTS.get(cache_key)
+    if stmt is None:
         from sqlalchemy.dialects import postgresql, sqlite
 
-        stmt = (sqlite.insert if name == "sqlite" else postgresql.insert)(table)
-        others = {c: stmt.excluded[c] for c in rows[0] if c not in keys}
-        conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=others), rows)
-        return
-    for row in rows:  # portable fallback for other databases
-        conn.execute(delete(table).where(*(table.c[k] == row[k] for k in keys)))
-    conn.execute(insert(table), rows)
+        base = (sqlite.insert if name == "sqlite" else postgresql.insert)(table)
+        others = {c: base.excluded[c] for c in rows[0] if c not in keys}
+        stmt = base.on_conflict_do_update(index_elements=list(keys), set_=others)
+        _UPSERTS[cache_key] = stmt
+    conn.execute(stmt, rows)
 
 
 def write_trial_data(

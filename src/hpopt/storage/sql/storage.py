@@ -24,7 +24,6 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
-    true,
     update,
 )
 
@@ -36,6 +35,7 @@ from hpopt.exceptions import (
     TrialNotFoundError,
 )
 from hpopt.storage.base import BaseStorage, StudySummary, TrialUpdate
+from hpopt.storage.sql import statements as q
 from hpopt.storage.sql.engine import (
     describe_error,
     is_transient,
@@ -45,6 +45,7 @@ from hpopt.storage.sql.engine import (
 )
 from hpopt.storage.sql.migrate import check_schema
 from hpopt.storage.sql.records import (
+    TrialQuery,
     dump_json,
     encode_attrs,
     encode_params,
@@ -215,29 +216,15 @@ class SQLStorage(BaseStorage):
         return cast(extract("epoch", func.clock_timestamp()), Float)
 
     @staticmethod
-    def _lock_study(conn: Connection, study_id: int, *, new_trial: bool = False) -> tuple[int, int]:
-        """Increment the study's change counter (locking the study row until commit).
-
-        Returns the new counter value and, with ``new_trial``, the number of the new trial.
-        """
-        values: dict[str, Any] = {"seq": studies.c.seq + 1}
-        if new_trial:
-            values["next_number"] = studies.c.next_number + 1
-        row = conn.execute(
-            update(studies)
-            .where(studies.c.study_id == study_id)
-            .values(**values)
-            .returning(studies.c.seq, studies.c.next_number)
-        ).first()
-        if row is None:
+    def _lock_study(conn: Connection, study_id: int) -> int:
+        """Take the study's next change counter value, locking its row until commit."""
+        seq = conn.execute(q.LOCK_STUDY, {"sid": study_id}).scalar()
+        if seq is None:
             raise StudyNotFoundError(f"no study with id {study_id}")
-        return int(row[0]), int(row[1]) - 1
+        return int(seq)
 
     def _missing_study(self, conn: Connection, study_id: int) -> bool:
-        found = conn.execute(
-            select(studies.c.study_id).where(studies.c.study_id == study_id)
-        ).first()
-        return found is None
+        return conn.execute(q.STUDY_EXISTS, {"sid": study_id}).first() is None
 
     # ------------------------------------------------------------------ studies
     def create_study(self, directions: Sequence[StudyDirection], study_name: str) -> int:
@@ -404,20 +391,22 @@ class SQLStorage(BaseStorage):
         values_json = None if template.values is None else json.dumps(list(template.values))
 
         def tx(conn: Connection) -> FrozenTrial:
-            seq, number = self._lock_study(conn, study_id, new_trial=True)
+            row = conn.execute(q.LOCK_STUDY_NEW_TRIAL, {"sid": study_id}).first()
+            if row is None:
+                raise StudyNotFoundError(f"no study with id {study_id} in {self.url}")
+            seq, number = int(row[0]), int(row[1]) - 1
             trial_id = conn.execute(
-                insert(trials)
-                .values(
-                    study_id=study_id,
-                    number=number,
-                    state=template.state.name,
-                    values_json=values_json,
-                    datetime_start=start,
-                    datetime_complete=template.datetime_complete,
-                    error=template.error,
-                    seq=seq,
-                )
-                .returning(trials.c.trial_id)
+                q.INSERT_TRIAL,
+                {
+                    "study_id": study_id,
+                    "number": number,
+                    "state": template.state.name,
+                    "values_json": values_json,
+                    "datetime_start": start,
+                    "datetime_complete": template.datetime_complete,
+                    "error": template.error,
+                    "seq": seq,
+                },
             ).scalar_one()
             write_trial_data(conn, trial_id, param_rows, template.intermediate_values, attr_rows)
             return template.replace(
@@ -432,35 +421,26 @@ class SQLStorage(BaseStorage):
         return self._run(tx, write=True)
 
     def claim_waiting_trial(self, study_id: int) -> FrozenTrial | None:
-        def oldest_waiting(conn: Connection) -> int | None:
-            return conn.execute(
-                select(trials.c.trial_id)
-                .where(trials.c.study_id == study_id, trials.c.state == _WAITING)
-                .order_by(trials.c.number)
-                .limit(1)
-            ).scalar()
-
         def peek(conn: Connection) -> int | None:
-            found = oldest_waiting(conn)
-            if found is None and self._missing_study(conn, study_id):
+            row = conn.execute(q.PEEK_WAITING, {"sid": study_id}).first()
+            if row is None:
                 raise StudyNotFoundError(f"no study with id {study_id} in {self.url}")
-            return found
+            return None if row[1] is None else int(row[1])
 
         # Most asks find no enqueued trial: answer those without taking the study lock.
         if self._run(peek, write=False) is None:
             return None
 
         def tx(conn: Connection) -> FrozenTrial | None:
-            seq, _ = self._lock_study(conn, study_id)
-            trial_id = oldest_waiting(conn)  # re-read under the lock: someone may have won
+            seq = self._lock_study(conn, study_id)
+            trial_id = peek(conn)  # again under the lock: another process may have won
             if trial_id is None:
                 return None
             conn.execute(
-                update(trials)
-                .where(trials.c.trial_id == trial_id)
-                .values(state=_RUNNING, datetime_start=_now(), seq=seq)
+                q.UPDATE_TRIAL,
+                {"tid": trial_id, "state": _RUNNING, "datetime_start": _now(), "seq": seq},
             )
-            return load_trials(conn, trials.c.trial_id == trial_id)[0][0]
+            return load_trials(conn, q.TRIALS_BY_ID, {"tid": trial_id})[0][0]
 
         return self._run(tx, write=True)
 
@@ -473,15 +453,10 @@ class SQLStorage(BaseStorage):
             return True
 
         def tx(conn: Connection) -> bool:
-            study_id = conn.execute(
-                select(trials.c.study_id).where(trials.c.trial_id == trial_id)
-            ).scalar()
-            if study_id is None:
+            seq = conn.execute(q.LOCK_STUDY_OF_TRIAL, {"tid": trial_id}).scalar()
+            if seq is None:
                 raise TrialNotFoundError(f"no trial with id {trial_id} in {self.url}")
-            seq, _ = self._lock_study(conn, study_id)
-            number, state = conn.execute(
-                select(trials.c.number, trials.c.state).where(trials.c.trial_id == trial_id)
-            ).one()
+            number, state = conn.execute(q.FINISHED_STATE_OF, {"tid": trial_id}).one()
             if TrialState[state].is_finished():
                 if finishing:
                     return False
@@ -489,7 +464,7 @@ class SQLStorage(BaseStorage):
                     f"trial {number} is already {state}; finished trials cannot change"
                 )
             write_trial_data(conn, trial_id, param_rows, update_.intermediate_values, attr_rows)
-            values: dict[str, Any] = {"seq": seq}
+            values: dict[str, Any] = {"tid": trial_id, "seq": seq}
             if update_.state is not None:
                 values["state"] = update_.state.name
                 if finishing:
@@ -498,24 +473,26 @@ class SQLStorage(BaseStorage):
                     )
                     values["error"] = update_.error
                     values["datetime_complete"] = _now()
-            conn.execute(update(trials).where(trials.c.trial_id == trial_id).values(**values))
+            conn.execute(q.UPDATE_TRIAL, values)
             return True
 
         return self._run(tx, write=True)
 
     def get_trial(self, trial_id: int) -> FrozenTrial:
-        found, _ = self._run(lambda c: load_trials(c, trials.c.trial_id == trial_id), write=False)
+        found, _ = self._run(
+            lambda c: load_trials(c, q.TRIALS_BY_ID, {"tid": trial_id}), write=False
+        )
         if not found:
             raise TrialNotFoundError(f"no trial with id {trial_id} in {self.url}")
         return found[0]
 
     def _study_trials(
-        self, study_id: int, where: ColumnElement[bool]
+        self, study_id: int, query: TrialQuery, args: dict[str, Any]
     ) -> tuple[list[FrozenTrial], int | None]:
-        """Trials of a study matching ``where`` and the largest ``seq`` among them."""
+        """Trials of a study that ``query`` selects and the largest ``seq`` among them."""
 
         def tx(conn: Connection) -> tuple[list[FrozenTrial], int | None]:
-            found, top = load_trials(conn, (trials.c.study_id == study_id) & where)
+            found, top = load_trials(conn, query, {"sid": study_id, **args})
             if not found and self._missing_study(conn, study_id):
                 raise StudyNotFoundError(f"no study with id {study_id} in {self.url}")
             return found, top
@@ -526,12 +503,12 @@ class SQLStorage(BaseStorage):
         self, study_id: int, states: Container[TrialState] | None = None
     ) -> list[FrozenTrial]:
         if states is None:
-            return self._study_trials(study_id, true())[0]
+            return self._study_trials(study_id, q.TRIALS_OF_STUDY, {})[0]
         names = [s.name for s in TrialState if s in states]
-        return self._study_trials(study_id, trials.c.state.in_(names))[0]
+        return self._study_trials(study_id, q.TRIALS_IN_STATES, {"states": names})[0]
 
     def get_trials_since(self, study_id: int, cursor: int) -> tuple[list[FrozenTrial], int]:
-        found, top = self._study_trials(study_id, trials.c.seq > cursor)
+        found, top = self._study_trials(study_id, q.TRIALS_SINCE, {"cursor": cursor})
         return found, cursor if top is None else int(top)
 
     def get_n_trials(self, study_id: int, states: Container[TrialState] | None = None) -> int:
@@ -605,7 +582,7 @@ class SQLStorage(BaseStorage):
         )
 
         def tx(conn: Connection) -> list[int]:
-            seq, _ = self._lock_study(conn, study_id)
+            seq = self._lock_study(conn, study_id)
             numbers = list(
                 conn.execute(
                     update(trials)
