@@ -21,11 +21,15 @@ from hpopt.trial.state import TrialState
 
 from ._worker import value_of
 
+pytestmark = pytest.mark.slow
+
 WORKER = Path(__file__).with_name("_worker.py")
 INTERVAL, GRACE = 0.2, 1.0
 
 
-def spawn(mode: str, url: str, study: str, n: int, seed: int, folder: Path) -> subprocess.Popen[bytes]:
+def spawn(
+    mode: str, url: str, study: str, n: int, seed: int, folder: Path
+) -> subprocess.Popen[bytes]:
     args = [sys.executable, str(WORKER), mode, url, study, str(n), str(seed), str(folder)]
     return subprocess.Popen(args, stderr=subprocess.PIPE)
 
@@ -119,9 +123,7 @@ def test_killed_driver_resumes_where_it_stopped(storage_url: str, tmp_path: Path
     n, k = 30, 10
     driver = spawn("driver", storage_url, name, n, 1, tmp_path)
     try:
-        wait_until(
-            lambda: len(study.get_trials((TrialState.COMPLETE,))) >= k, 120, f"{k} trials"
-        )
+        wait_until(lambda: len(study.get_trials((TrialState.COMPLETE,))) >= k, 120, f"{k} trials")
         os.kill(driver.pid, signal.SIGKILL)
         driver.wait(30)
     finally:
@@ -131,8 +133,7 @@ def test_killed_driver_resumes_where_it_stopped(storage_url: str, tmp_path: Path
     assert len(before) >= k
     # A trial the driver was running when killed goes stale and is failed (and re-queued).
     wait_until(
-        lambda: reap(storage_url, name) is not None
-        and not study.get_trials((TrialState.RUNNING,)),
+        lambda: reap(storage_url, name) is not None and not study.get_trials((TrialState.RUNNING,)),
         60,
         "the orphaned trial to be reaped",
     )
