@@ -16,21 +16,20 @@ import pytest
 import hpopt
 from hpopt.storage.admin import reap
 from hpopt.study.heartbeat import RETRY_OF_KEY
+from hpopt.testing.storage_worker import value_of
 from hpopt.trial.frozen import FrozenTrial
 from hpopt.trial.state import TrialState
 
-from ._worker import value_of
-
 pytestmark = pytest.mark.slow
 
-WORKER = Path(__file__).with_name("_worker.py")
 INTERVAL, GRACE = 0.2, 1.0
 
 
 def spawn(
     mode: str, url: str, study: str, n: int, seed: int, folder: Path
 ) -> subprocess.Popen[bytes]:
-    args = [sys.executable, str(WORKER), mode, url, study, str(n), str(seed), str(folder)]
+    module = "hpopt.testing.storage_worker"
+    args = [sys.executable, "-m", module, mode, url, study, str(n), str(seed), str(folder)]
     return subprocess.Popen(args, stderr=subprocess.PIPE)
 
 

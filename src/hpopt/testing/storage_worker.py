@@ -1,7 +1,8 @@
-"""A worker process for the multi-process storage tests and benchmarks.
+"""A worker process for multi-process storage tests and benchmarks.
 
-``python _worker.py MODE URL STUDY N SEED DIR``; ``DIR`` holds the files the test and the
-worker synchronize through.
+``python -m hpopt.testing.storage_worker MODE URL STUDY N SEED DIR``; ``DIR`` holds the files
+the test and the worker synchronize through. Every COMPLETE trial's value is
+``value_of(trial.params)``, so a test can check each stored value.
 
 Modes
 -----
@@ -20,20 +21,22 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import hpopt
 from hpopt.trial.state import TrialState
 
 
-def value_of(params: dict[str, object]) -> float:
+def value_of(params: Mapping[str, Any]) -> float:
     """The objective's value for ``params``; tests check every stored value against it."""
-    x, y, c = float(params["x"]), int(params["y"]), params["c"]  # type: ignore[arg-type]
+    x, y, c = float(params["x"]), int(params["y"]), params["c"]
     return (x - 1.0) ** 2 + y + (0.5 if c == "b" else 0.0)
 
 
 def objective(trial: hpopt.Trial) -> float:
-    params = {
+    params: dict[str, Any] = {
         "x": trial.suggest_float("x", -5.0, 5.0),
         "y": trial.suggest_int("y", 0, 10),
         "c": trial.suggest_categorical("c", ["a", "b"]),
