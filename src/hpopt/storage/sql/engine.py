@@ -53,8 +53,9 @@ def make_engine(url: URL, engine_kwargs: dict[str, Any] | None = None) -> Engine
     :data:`SQLITE_BUSY_TIMEOUT_S` (``connect_args={"timeout": s}`` changes it), foreign keys on,
     and transactions begun by hpopt (``BEGIN`` or ``BEGIN IMMEDIATE`` for writes, see
     :func:`begin_immediate`) instead of the sqlite3 module's implicit ones.
-    PostgreSQL: connections are checked before use, so one dropped by the server or a
-    restart costs a reconnect, not an error.
+    PostgreSQL: no ping before each use (it costs a round trip per transaction); a
+    connection the server dropped fails its transaction, which the storage retries on a
+    fresh connection.
     """
     kwargs = dict(engine_kwargs or {})
     backend = url.get_backend_name()
@@ -65,7 +66,6 @@ def make_engine(url: URL, engine_kwargs: dict[str, Any] | None = None) -> Engine
         _tune_sqlite(engine)
         return engine
     if backend == "postgresql":
-        kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_size", 4)
         kwargs.setdefault("max_overflow", 8)
     try:

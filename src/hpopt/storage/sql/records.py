@@ -109,8 +109,11 @@ def load_trials(
     """Records of the trials ``query`` selects with ``args``, by number, and the largest
     change sequence among them (``None`` if there are none).
 
-    Two statements whatever the number of trials; run them in one read transaction so they
-    see one snapshot.
+    Two statements whatever the number of trials. Under READ COMMITTED (PostgreSQL) the
+    second may see a later snapshot than the first, so a RUNNING trial's record may carry
+    params or values newer than its row; any change after the first statement has a larger
+    change sequence than the one returned, so the next incremental read returns the trial
+    again, and finished trials no longer change.
     """
     rows = conn.execute(query.rows, args).all()
     if not rows:

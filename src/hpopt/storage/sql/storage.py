@@ -189,9 +189,6 @@ class SQLStorage(BaseStorage):
                 with self._get_engine().connect() as conn:
                     if write:
                         conn.execution_options(hpopt_write=True)
-                    elif conn.dialect.name == "postgresql":
-                        # One snapshot for the several statements of a read.
-                        conn.execution_options(isolation_level="REPEATABLE READ")
                     with conn.begin():
                         return fn(conn)
             except exc.DBAPIError as e:
