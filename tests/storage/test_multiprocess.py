@@ -130,12 +130,13 @@ def test_killed_driver_resumes_where_it_stopped(storage_url: str, tmp_path: Path
             driver.kill()
     before = {t.number: t for t in study.get_trials() if t.state.is_finished()}
     assert len(before) >= k
+
     # A trial the driver was running when killed goes stale and is failed (and re-queued).
-    wait_until(
-        lambda: reap(storage_url, name) is not None and not study.get_trials((TrialState.RUNNING,)),
-        60,
-        "the orphaned trial to be reaped",
-    )
+    def orphan_reaped() -> bool:
+        reap(study.storage, name)
+        return not study.get_trials((TrialState.RUNNING,))
+
+    wait_until(orphan_reaped, 60, "the orphaned trial to be reaped")
     finish(spawn("driver", storage_url, name, n, 2, tmp_path))
     trials = hpopt.load_study(study_name=name, storage=storage_url).trials
     check_trials(trials)

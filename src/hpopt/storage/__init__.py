@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 
 from hpopt.storage.base import BaseStorage, StudySummary, TrialUpdate
 from hpopt.storage.memory import InMemoryStorage
@@ -15,6 +17,7 @@ __all__ = [
     "TrialUpdate",
     "default_storage_url",
     "get_storage",
+    "opened_storage",
     "upgrade_storage",
 ]
 
@@ -69,6 +72,18 @@ def get_storage(storage: BaseStorage | str | os.PathLike[str] | None) -> BaseSto
     raise TypeError(
         f"storage must be a URL string or a storage object, got {type(storage).__name__}"
     )
+
+
+@contextlib.contextmanager
+def opened_storage(storage: BaseStorage | str | os.PathLike[str]) -> Iterator[BaseStorage]:
+    """:func:`get_storage` for one operation: a storage opened here from a URL is closed
+    at the end; a storage object passed in is left open."""
+    store = get_storage(storage)
+    try:
+        yield store
+    finally:
+        if store is not storage:
+            store.close()
 
 
 def upgrade_storage(url: str, revision: str = "head") -> tuple[str | None, str]:

@@ -6,7 +6,7 @@ Plain functions over storage URLs, so the CLI (``hpopt storage upgrade``, ``hpop
 
 from __future__ import annotations
 
-from hpopt.storage import default_storage_url, get_storage, upgrade_storage
+from hpopt.storage import default_storage_url, opened_storage, upgrade_storage
 from hpopt.storage.base import BaseStorage
 from hpopt.study.transfer import copy_study
 
@@ -42,15 +42,16 @@ def reap(storage: BaseStorage | str, study_name: str, grace: float | None = None
     """
     from hpopt.study.heartbeat import POLICY_ATTR, HeartbeatPolicy, reap_stale_trials
 
-    store = get_storage(storage)
-    study_id = store.get_study_id_from_name(study_name)
-    stored = store.get_study_system_attrs(study_id).get(POLICY_ATTR)
-    policy = None if stored is None else HeartbeatPolicy.from_json(stored)
-    if grace is None:
-        if policy is None:
-            raise ValueError(
-                f"study {study_name!r} has no heartbeat policy; pass the grace period in seconds"
-            )
-        grace = policy.grace_seconds
-    retries = 0 if policy is None else policy.retry_failed
-    return reap_stale_trials(store, study_id, grace, retries)
+    with opened_storage(storage) as store:
+        study_id = store.get_study_id_from_name(study_name)
+        stored = store.get_study_system_attrs(study_id).get(POLICY_ATTR)
+        policy = None if stored is None else HeartbeatPolicy.from_json(stored)
+        if grace is None:
+            if policy is None:
+                raise ValueError(
+                    f"study {study_name!r} has no heartbeat policy; "
+                    "pass the grace period in seconds"
+                )
+            grace = policy.grace_seconds
+        retries = 0 if policy is None else policy.retry_failed
+        return reap_stale_trials(store, study_id, grace, retries)

@@ -613,17 +613,18 @@ def load_study(
 
 def delete_study(*, study_name: str, storage: BaseStorage | str) -> None:
     """Delete a study and all its trials."""
-    from hpopt.storage import get_storage
+    from hpopt.storage import opened_storage
 
-    store = get_storage(storage)
-    store.delete_study(store.get_study_id_from_name(study_name))
+    with opened_storage(storage) as store:
+        store.delete_study(store.get_study_id_from_name(study_name))
 
 
 def get_all_study_summaries(storage: BaseStorage | str) -> list[Any]:
     """Summaries (name, directions, number of trials, best value) of all studies."""
-    from hpopt.storage import get_storage
+    from hpopt.storage import opened_storage
 
-    return get_storage(storage).get_all_studies()
+    with opened_storage(storage) as store:
+        return store.get_all_studies()
 
 
 def create_trial(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hpopt.storage import get_storage
+from hpopt.storage import opened_storage
 from hpopt.storage.base import BaseStorage
 
 __all__ = ["copy_study"]
@@ -39,22 +39,21 @@ def copy_study(
     >>> len(hpopt.load_study(study_name="a", storage=dst).trials)
     2
     """
-    src = get_storage(from_storage)
-    dst = get_storage(to_storage)
-    study_id = src.get_study_id_from_name(from_study_name)
-    name = to_study_name or from_study_name
-    directions = src.get_study_directions(study_id)
-    user_attrs = src.get_study_user_attrs(study_id)
-    system_attrs = src.get_study_system_attrs(study_id)
-    trials = src.get_all_trials(study_id)
-    new_id = dst.create_study(directions, name)
-    try:
-        for key, value in user_attrs.items():
-            dst.set_study_user_attr(new_id, key, value)
-        for key, value in system_attrs.items():
-            dst.set_study_system_attr(new_id, key, value)
-        for trial in trials:
-            dst.create_trial(new_id, trial)
-    except BaseException:
-        dst.delete_study(new_id)  # all or nothing
-        raise
+    with opened_storage(from_storage) as src, opened_storage(to_storage) as dst:
+        study_id = src.get_study_id_from_name(from_study_name)
+        name = to_study_name or from_study_name
+        directions = src.get_study_directions(study_id)
+        user_attrs = src.get_study_user_attrs(study_id)
+        system_attrs = src.get_study_system_attrs(study_id)
+        trials = src.get_all_trials(study_id)
+        new_id = dst.create_study(directions, name)
+        try:
+            for key, value in user_attrs.items():
+                dst.set_study_user_attr(new_id, key, value)
+            for key, value in system_attrs.items():
+                dst.set_study_system_attr(new_id, key, value)
+            for trial in trials:
+                dst.create_trial(new_id, trial)
+        except BaseException:
+            dst.delete_study(new_id)  # all or nothing
+            raise
