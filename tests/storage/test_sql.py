@@ -66,13 +66,13 @@ def test_unreachable_postgres_is_a_clear_storage_error() -> None:
     with pytest.raises(StorageError) as info:
         hpopt.create_study(storage=url, study_name="x")
     message = str(info.value)
-    assert message.startswith("cannot open the storage postgresql+psycopg://me:***@127.0.0.1:1")
+    assert message.startswith("storage postgresql+psycopg://me:***@127.0.0.1:1/nowhere cannot be")
     assert "secret" not in message and "Connection refused" in message
 
 
 def test_sqlite_in_a_missing_directory_names_the_file(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/no/such/dir/x.db"
-    with pytest.raises(StorageError, match=r"cannot open the storage sqlite:///.*no/such/dir"):
+    with pytest.raises(StorageError, match=r"sqlite:///.*no/such/dir/x.db cannot be opened"):
         SQLStorage(url)
 
 

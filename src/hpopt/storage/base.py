@@ -158,18 +158,27 @@ class BaseStorage(abc.ABC):
 
     # ------------------------------------------------------------------ trials
     @abc.abstractmethod
-    def create_trial(self, study_id: int, template: FrozenTrial | None = None) -> FrozenTrial:
+    def create_trial(
+        self, study_id: int, template: FrozenTrial | None = None, *, heartbeat: bool = False
+    ) -> FrozenTrial:
         """Create a trial and return its record.
 
         Without ``template`` the trial is RUNNING with nothing set. With ``template`` its
         state, params, distributions, values, intermediate values, attributes and datetimes
         are copied (its ``number`` and ``trial_id`` are ignored and assigned anew): this is
         how WAITING (enqueued) and already finished (added) trials are written.
+
+        With ``heartbeat`` a RUNNING trial gets its first heartbeat in the same atomic step,
+        so it goes stale even if its creator dies before it could call
+        :meth:`record_heartbeat`.
         """
 
     @abc.abstractmethod
-    def claim_waiting_trial(self, study_id: int) -> FrozenTrial | None:
-        """Atomically move the oldest WAITING trial to RUNNING and return it, or ``None``."""
+    def claim_waiting_trial(self, study_id: int, *, heartbeat: bool = False) -> FrozenTrial | None:
+        """Atomically move the oldest WAITING trial to RUNNING and return it, or ``None``.
+
+        ``heartbeat``: as for :meth:`create_trial`.
+        """
 
     @abc.abstractmethod
     def update_trial(self, trial_id: int, update: TrialUpdate) -> bool:

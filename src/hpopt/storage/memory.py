@@ -161,7 +161,9 @@ class InMemoryStorage(BaseStorage):
             study.trials[number] = record
             study.seq[number] = seq
 
-    def create_trial(self, study_id: int, template: FrozenTrial | None = None) -> FrozenTrial:
+    def create_trial(
+        self, study_id: int, template: FrozenTrial | None = None, *, heartbeat: bool = False
+    ) -> FrozenTrial:
         with self._lock:
             study = self._study(study_id)
             number = len(study.trials)
@@ -188,9 +190,11 @@ class InMemoryStorage(BaseStorage):
                     study.n_waiting += 1
             self._trial_index[trial_id] = (study_id, number)
             self._store(study, number, record)
+            if heartbeat and record.state is TrialState.RUNNING:
+                study.heartbeats[number] = time.monotonic()
             return record
 
-    def claim_waiting_trial(self, study_id: int) -> FrozenTrial | None:
+    def claim_waiting_trial(self, study_id: int, *, heartbeat: bool = False) -> FrozenTrial | None:
         with self._lock:
             study = self._study(study_id)
             if study.n_waiting == 0:
@@ -200,6 +204,8 @@ class InMemoryStorage(BaseStorage):
                     record = t.replace(state=TrialState.RUNNING, datetime_start=_now())
                     self._store(study, number, record)
                     study.n_waiting -= 1
+                    if heartbeat:
+                        study.heartbeats[number] = time.monotonic()
                     return record
             return None  # pragma: no cover - n_waiting is kept exact
 

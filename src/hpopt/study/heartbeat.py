@@ -135,8 +135,7 @@ class Heartbeat:
         self._thread: threading.Thread | None = None
 
     def start(self, trial: Trial) -> None:
-        """Beat for ``trial`` from now until :meth:`stop`."""
-        self._storage.record_heartbeat(trial.trial_id)
+        """Beat for ``trial`` (created with its first heartbeat) until :meth:`stop`."""
         with self._lock:
             self._trials[trial.trial_id] = trial
             self._written[trial.trial_id] = set(trial.params)

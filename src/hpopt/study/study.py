@@ -201,11 +201,12 @@ class Study:
         search_space = as_search_space(space)
         self._reap_if_due()
         view = self._view()
-        record = self._storage.claim_waiting_trial(self._study_id)
+        beats = self._heartbeat is not None
+        record = self._storage.claim_waiting_trial(self._study_id, heartbeat=beats)
         if record is None:
             if self.sampler_is_exhausted(view):
                 raise SpaceExhausted(f"{type(self.sampler).__name__} has nothing left to propose")
-            record = self._storage.create_trial(self._study_id)
+            record = self._storage.create_trial(self._study_id, heartbeat=beats)
         trial = Trial(self, record)
         try:
             if self._heartbeat is not None:

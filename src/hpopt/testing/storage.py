@@ -355,9 +355,15 @@ def check_claim_waiting_once(storage: BaseStorage) -> None:
 
 
 def check_heartbeats(storage: BaseStorage) -> None:
-    """Stale heartbeats fail trials once; fresh or absent heartbeats leave trials alone."""
+    """Stale heartbeats fail trials once; fresh or absent heartbeats leave trials alone;
+    ``heartbeat=True`` at creation or claim counts as the first heartbeat."""
     sid = _study(storage)
     grace = 0.5
+    # Trials stamped when created or claimed go stale with no record_heartbeat call at all.
+    born = storage.create_trial(sid, heartbeat=True)
+    storage.create_trial(sid, FrozenTrial(number=-1, state=TrialState.WAITING))
+    claimed = storage.claim_waiting_trial(sid, heartbeat=True)
+    assert claimed is not None
     stale, alive, silent = (storage.create_trial(sid) for _ in range(3))
     done = storage.create_trial(sid)
     for t in (stale, alive, done):
@@ -374,12 +380,13 @@ def check_heartbeats(storage: BaseStorage) -> None:
         with lock:
             reaped.extend(got)
 
-    while not reaped:  # polls until the grace period has passed for ``stale``
+    while stale.number not in reaped:  # polls until the grace period has passed for ``stale``
         _ensure(time.monotonic() < deadline, "stale trial not failed within 30 s")
         storage.record_heartbeat(alive.trial_id)
         time.sleep(0.05)
         _run_threads(4, reap)
-    _ensure(reaped == [stale.number], f"reaped {reaped}, expected exactly [{stale.number}]")
+    expected = [born.number, claimed.number, stale.number]
+    _ensure(sorted(reaped) == expected, f"reaped {reaped}, expected exactly {expected}")
     rec = storage.get_trial(stale.trial_id)
     _ensure(rec.state is TrialState.FAIL and "stale" in (rec.error or ""), "stale -> FAIL")
     _ensure(storage.get_trial(alive.trial_id).state is TrialState.RUNNING, "alive kept")

@@ -137,13 +137,12 @@ class SQLStorage(BaseStorage):
         self._pid = -1
         self._engine_lock = threading.Lock()
         try:
-            check_schema(self._get_engine(), self.url)
-        except exc.DBAPIError as e:
+            # Lock errors (many processes creating a fresh database) are retried; an
+            # unreachable server is not, so a wrong URL fails at once.
+            self._retrying(lambda: check_schema(self._get_engine(), self.url), "cannot be opened")
+        except StorageError:
             self.close()
-            raise StorageError(
-                f"cannot open the storage {self.url}: {describe_error(e)}",
-                transient=is_transient(e),
-            ) from e
+            raise
 
     # ------------------------------------------------------------------ plumbing
     def __getstate__(self) -> dict[str, Any]:
@@ -182,25 +181,34 @@ class SQLStorage(BaseStorage):
 
     def _run(self, fn: Callable[[Connection], T], *, write: bool) -> T:
         """Run ``fn`` in one transaction, retrying the whole transaction on transient errors."""
+
+        def transaction() -> T:
+            with self._get_engine().connect() as conn:
+                if write:
+                    conn.execution_options(hpopt_write=True)
+                with conn.begin():
+                    return fn(conn)
+
+        return self._retrying(transaction, "failed")
+
+    def _retrying(self, fn: Callable[[], T], failed: str) -> T:
+        """Call ``fn``, again after transient database errors (jittered exponential back-off)
+        until ``retry_seconds`` have passed; raise ``StorageError`` saying ``failed``."""
         deadline: float | None = None
         delay = 0.005
         while True:
             try:
-                with self._get_engine().connect() as conn:
-                    if write:
-                        conn.execution_options(hpopt_write=True)
-                    with conn.begin():
-                        return fn(conn)
+                return fn()
             except exc.DBAPIError as e:
                 if not is_transient(e):
-                    raise StorageError(f"storage {self.url} failed: {describe_error(e)}") from e
+                    raise StorageError(f"storage {self.url} {failed}: {describe_error(e)}") from e
                 now = time.monotonic()
                 if deadline is None:
                     deadline = now + self.retry_seconds
                 if now >= deadline:
                     raise StorageError(
-                        f"storage {self.url} still failing after {self.retry_seconds:g} s of "
-                        f"retries: {describe_error(e)}",
+                        f"storage {self.url} {failed}, still after {self.retry_seconds:g} s "
+                        f"of retries: {describe_error(e)}",
                         transient=True,
                     ) from e
                 time.sleep(min(delay * (0.5 + random.random()), max(deadline - now, 0.0)))
@@ -377,7 +385,9 @@ class SQLStorage(BaseStorage):
         return self._get_study_attrs(study_id, "system")
 
     # ------------------------------------------------------------------ trials
-    def create_trial(self, study_id: int, template: FrozenTrial | None = None) -> FrozenTrial:
+    def create_trial(
+        self, study_id: int, template: FrozenTrial | None = None, *, heartbeat: bool = False
+    ) -> FrozenTrial:
         if template is None:
             template = FrozenTrial(number=-1, state=TrialState.RUNNING)
         start = template.datetime_start
@@ -406,6 +416,8 @@ class SQLStorage(BaseStorage):
                 },
             ).scalar_one()
             write_trial_data(conn, trial_id, param_rows, template.intermediate_values, attr_rows)
+            if heartbeat:
+                self._stamp(conn, trial_id)
             return template.replace(
                 number=number,
                 trial_id=trial_id,
@@ -417,7 +429,7 @@ class SQLStorage(BaseStorage):
 
         return self._run(tx, write=True)
 
-    def claim_waiting_trial(self, study_id: int) -> FrozenTrial | None:
+    def claim_waiting_trial(self, study_id: int, *, heartbeat: bool = False) -> FrozenTrial | None:
         def peek(conn: Connection) -> int | None:
             row = conn.execute(q.PEEK_WAITING, {"sid": study_id}).first()
             if row is None:
@@ -437,6 +449,8 @@ class SQLStorage(BaseStorage):
                 q.UPDATE_TRIAL,
                 {"tid": trial_id, "state": _RUNNING, "datetime_start": _now(), "seq": seq},
             )
+            if heartbeat:
+                self._stamp(conn, trial_id)
             return load_trials(conn, q.TRIALS_BY_ID, {"tid": trial_id})[0][0]
 
         return self._run(tx, write=True)
@@ -535,14 +549,18 @@ class SQLStorage(BaseStorage):
         return int(found)
 
     # ------------------------------------------------------------------ heartbeats
+    def _stamp(self, conn: Connection, trial_id: int) -> int:
+        """Set a RUNNING trial's heartbeat to the database's clock; return rows changed."""
+        return conn.execute(
+            update(trials)
+            .where(trials.c.trial_id == trial_id, trials.c.state == _RUNNING)
+            .values(heartbeat=self._db_now(conn))
+        ).rowcount
+
     def record_heartbeat(self, trial_id: int) -> None:
         def tx(conn: Connection) -> None:
             # Not a change of the record: no study lock, no change counter.
-            stamped = conn.execute(
-                update(trials)
-                .where(trials.c.trial_id == trial_id, trials.c.state == _RUNNING)
-                .values(heartbeat=self._db_now(conn))
-            ).rowcount
+            stamped = self._stamp(conn, trial_id)
             if (
                 not stamped
                 and conn.execute(
