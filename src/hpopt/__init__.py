@@ -13,6 +13,7 @@ from hpopt.exceptions import SpaceExhausted, TrialPruned
 from hpopt.study import (  # isort: skip
     Study,
     StudyDirection,
+    copy_study,
     create_study,
     create_trial,
     delete_study,
@@ -63,6 +64,7 @@ __all__ = [
     "TrialState",
     "__version__",
     "bohb",
+    "copy_study",
     "create_study",
     "create_trial",
     "delete_study",

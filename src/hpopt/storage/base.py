@@ -71,28 +71,35 @@ class BaseStorage(abc.ABC):
       also safe across processes and machines sharing one database; the in-memory storage
       lives in one process.
     * **Immutability.** Returned :class:`FrozenTrial` records never change; a later read
-      returns a new record. Callers never need to copy them.
+      returns a new record. Callers never need to copy them, and changing an object after
+      passing it to the storage (a template, an attribute value) does not change what is
+      stored.
     * **Ids.** ``study_id``, ``trial_id`` and a study's trial ``number`` are assigned by the
       storage, are unique, and are never reused, even after deletion. Trial numbers of a
       study are 0, 1, 2, ... in creation order with no gaps or duplicates, however many
       processes create trials at once.
     * **Ownership.** A RUNNING trial belongs to the process that created or claimed it; only
       its owner writes params, intermediate values and attributes. Any process may *finish*
-      a RUNNING trial whose heartbeat is stale (:meth:`fail_stale_trials`). Writes to a
-      finished trial raise :class:`~hpopt.exceptions.TrialFinishedError`; finishing is
-      first-writer-wins, and exactly one caller sees ``update_trial`` return ``True`` for
-      the transition to a finished state.
+      a RUNNING trial whose heartbeat is stale (:meth:`fail_stale_trials`). Finishing is
+      first-writer-wins: exactly one caller sees ``update_trial`` return ``True`` for the
+      transition to a finished state; a later finishing update returns ``False`` and writes
+      nothing, whatever data it carries. A non-finishing write to a finished trial raises
+      :class:`~hpopt.exceptions.TrialFinishedError`.
     * **Waiting trials.** :meth:`claim_waiting_trial` hands each WAITING trial to exactly one
       caller, however many race for it.
     * **Heartbeats.** :meth:`record_heartbeat` stamps a RUNNING trial with the storage's
-      clock. :meth:`fail_stale_trials` marks FAIL every RUNNING trial of a study whose last
-      heartbeat is older than ``grace_seconds`` (trials that never had a heartbeat are left
-      alone: their owner does not use heartbeats) and returns their numbers; each stale trial
-      is failed by exactly one caller.
+      clock (for SQL storages the database server's, so machines with skewed clocks agree);
+      it does nothing to a trial that is not RUNNING and does not count as a change for
+      incremental reads. :meth:`fail_stale_trials` marks FAIL every RUNNING trial of a study
+      whose last heartbeat is older than ``grace_seconds`` (trials that never had a
+      heartbeat are left alone: their owner does not use heartbeats) and returns their
+      numbers; each stale trial is failed by exactly one caller.
     * **Incremental reads.** :meth:`get_trials_since` returns every trial of a study that was
       created or changed after ``cursor`` (a value it returned earlier, or 0) and a new
       cursor; a caller that keeps the records by number and applies each batch sees the same
-      trials as :meth:`get_all_trials`. Records may be returned again; none is missed.
+      trials as :meth:`get_all_trials`. Records may be returned again; none is missed, even
+      with many processes writing at once. Cursors are only meaningful for the study and the
+      storage that returned them.
     * **Errors.** Unknown ids raise :class:`~hpopt.exceptions.StudyNotFoundError` or
       :class:`~hpopt.exceptions.TrialNotFoundError`; transient failures (locks, lost
       connections) that survive the storage's own retries raise
@@ -151,18 +158,27 @@ class BaseStorage(abc.ABC):
 
     # ------------------------------------------------------------------ trials
     @abc.abstractmethod
-    def create_trial(self, study_id: int, template: FrozenTrial | None = None) -> FrozenTrial:
+    def create_trial(
+        self, study_id: int, template: FrozenTrial | None = None, *, heartbeat: bool = False
+    ) -> FrozenTrial:
         """Create a trial and return its record.
 
         Without ``template`` the trial is RUNNING with nothing set. With ``template`` its
         state, params, distributions, values, intermediate values, attributes and datetimes
         are copied (its ``number`` and ``trial_id`` are ignored and assigned anew): this is
         how WAITING (enqueued) and already finished (added) trials are written.
+
+        With ``heartbeat`` a RUNNING trial gets its first heartbeat in the same atomic step,
+        so it goes stale even if its creator dies before it could call
+        :meth:`record_heartbeat`.
         """
 
     @abc.abstractmethod
-    def claim_waiting_trial(self, study_id: int) -> FrozenTrial | None:
-        """Atomically move the oldest WAITING trial to RUNNING and return it, or ``None``."""
+    def claim_waiting_trial(self, study_id: int, *, heartbeat: bool = False) -> FrozenTrial | None:
+        """Atomically move the oldest WAITING trial to RUNNING and return it, or ``None``.
+
+        ``heartbeat``: as for :meth:`create_trial`.
+        """
 
     @abc.abstractmethod
     def update_trial(self, trial_id: int, update: TrialUpdate) -> bool:
@@ -170,12 +186,12 @@ class BaseStorage(abc.ABC):
 
         Returns ``True`` if the update was applied. Returns ``False``, writing nothing, when
         ``update.state`` is a finished state and the trial is already finished (somebody else
-        finished it first, e.g. as stale).
+        finished it first, e.g. as stale), whatever else the update carries.
 
         Raises
         ------
         TrialFinishedError
-            If the update writes data (params, values, attributes) to a finished trial.
+            If an update that does not finish the trial writes to a finished trial.
         """
 
     @abc.abstractmethod

@@ -161,7 +161,9 @@ class InMemoryStorage(BaseStorage):
             study.trials[number] = record
             study.seq[number] = seq
 
-    def create_trial(self, study_id: int, template: FrozenTrial | None = None) -> FrozenTrial:
+    def create_trial(
+        self, study_id: int, template: FrozenTrial | None = None, *, heartbeat: bool = False
+    ) -> FrozenTrial:
         with self._lock:
             study = self._study(study_id)
             number = len(study.trials)
@@ -174,19 +176,25 @@ class InMemoryStorage(BaseStorage):
                     datetime_start=_now(),
                 )
             else:
-                _check_json(dict(template.user_attrs), "user attributes")
-                _check_json(dict(template.system_attrs), "system attributes")
                 start = template.datetime_start
                 if start is None and template.state is not TrialState.WAITING:
                     start = _now()
-                record = template.replace(number=number, trial_id=trial_id, datetime_start=start)
+                record = template.replace(
+                    number=number,
+                    trial_id=trial_id,
+                    datetime_start=start,
+                    user_attrs=_check_json(dict(template.user_attrs), "user attributes"),
+                    system_attrs=_check_json(dict(template.system_attrs), "system attributes"),
+                )
                 if template.state is TrialState.WAITING:
                     study.n_waiting += 1
             self._trial_index[trial_id] = (study_id, number)
             self._store(study, number, record)
+            if heartbeat and record.state is TrialState.RUNNING:
+                study.heartbeats[number] = time.monotonic()
             return record
 
-    def claim_waiting_trial(self, study_id: int) -> FrozenTrial | None:
+    def claim_waiting_trial(self, study_id: int, *, heartbeat: bool = False) -> FrozenTrial | None:
         with self._lock:
             study = self._study(study_id)
             if study.n_waiting == 0:
@@ -196,6 +204,8 @@ class InMemoryStorage(BaseStorage):
                     record = t.replace(state=TrialState.RUNNING, datetime_start=_now())
                     self._store(study, number, record)
                     study.n_waiting -= 1
+                    if heartbeat:
+                        study.heartbeats[number] = time.monotonic()
                     return record
             return None  # pragma: no cover - n_waiting is kept exact
 
@@ -205,9 +215,7 @@ class InMemoryStorage(BaseStorage):
             old = study.trials[number]
             finishing = update.state is not None and update.state.is_finished()
             if old.state.is_finished():
-                if finishing and not (
-                    update.params or update.intermediate_values or update.user_attrs
-                ):
+                if finishing:
                     return False
                 raise TrialFinishedError(
                     f"trial {old.number} is already {old.state.name}; finished trials cannot change"
@@ -303,7 +311,7 @@ class InMemoryStorage(BaseStorage):
                         ),
                     )
                     failed.append(number)
-            return failed
+            return sorted(failed)
 
 
 def _best_values(

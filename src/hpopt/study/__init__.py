@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from hpopt.study.direction import StudyDirection
-from hpopt.study.study import (
+from hpopt.study.direction import StudyDirection  # isort: skip
+
+# study.study first: it imports the trial and storage layers in an order without cycles.
+from hpopt.study.study import (  # isort: skip
     Study,
     create_study,
     create_trial,
@@ -11,12 +13,16 @@ from hpopt.study.study import (
     get_all_study_summaries,
     load_study,
 )
+from hpopt.study.heartbeat import HeartbeatPolicy
+from hpopt.study.transfer import copy_study
 from hpopt.study.view import StudyView
 
 __all__ = [
+    "HeartbeatPolicy",
     "Study",
     "StudyDirection",
     "StudyView",
+    "copy_study",
     "create_study",
     "create_trial",
     "delete_study",

@@ -18,6 +18,7 @@ from hpopt.space.distributions import Distribution
 from hpopt.space.search_space import SearchSpace, as_search_space
 from hpopt.storage.base import BaseStorage, TrialUpdate
 from hpopt.study.direction import StudyDirection, as_direction
+from hpopt.study.heartbeat import POLICY_ATTR, Heartbeat, HeartbeatPolicy, reap_stale_trials
 from hpopt.study.view import StudyView
 from hpopt.trial.frozen import FrozenTrial, make_values
 from hpopt.trial.state import TrialState
@@ -49,6 +50,7 @@ class Study:
         sampler: BaseSampler | None = None,
         scheduler: BaseScheduler | None = None,
         checkpoint_root: str | os.PathLike[str] | None = None,
+        heartbeat: HeartbeatPolicy | None = None,
     ) -> None:
         from hpopt.samplers import default_sampler
         from hpopt.storage import get_storage
@@ -69,6 +71,14 @@ class Study:
         self._cursor = 0
         self._known_dists: dict[str, Distribution] = {}
         self._stop_flag = False
+        if heartbeat is None:
+            stored = self._storage.get_study_system_attrs(self._study_id).get(POLICY_ATTR)
+            heartbeat = None if stored is None else HeartbeatPolicy.from_json(stored)
+        self.heartbeat_policy = heartbeat
+        self._heartbeat = (
+            None if heartbeat is None else Heartbeat(self._storage, heartbeat.interval)
+        )
+        self._last_reap = -math.inf
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -204,8 +214,10 @@ class Study:
             If the sampler has nothing left to propose.
         """
         search_space = as_search_space(space)
+        self._reap_if_due()
         view = self._view()
-        record = self._storage.claim_waiting_trial(self._study_id)
+        beats = self._heartbeat is not None
+        record = self._storage.claim_waiting_trial(self._study_id, heartbeat=beats)
         if record is None:
             paused = self.scheduler.suggest_resume(view)
             if paused is not None:
@@ -213,9 +225,11 @@ class Study:
         if record is None:
             if self.sampler_is_exhausted(view):
                 raise SpaceExhausted(f"{type(self.sampler).__name__} has nothing left to propose")
-            record = self._storage.create_trial(self._study_id)
+            record = self._storage.create_trial(self._study_id, heartbeat=beats)
         trial = Trial(self, record)
         try:
+            if self._heartbeat is not None:
+                self._heartbeat.start(trial)
             self.scheduler.on_trial_start(view, trial)
             keep = self.scheduler.history_filter(view, trial)
             sampler_view = (
@@ -239,6 +253,14 @@ class Study:
             self._finish(trial, TrialState.FAIL, None, f"sampling failed: {e!r}")
             raise
         return trial
+
+    def _reap_if_due(self) -> None:
+        """Fail (and maybe retry) trials of dead workers, at most once per heartbeat."""
+        policy = self.heartbeat_policy
+        if policy is None or time.monotonic() - self._last_reap < policy.interval:
+            return
+        self._last_reap = time.monotonic()
+        reap_stale_trials(self._storage, self._study_id, policy.grace_seconds, policy.retry_failed)
 
     def sampler_is_exhausted(self, view: StudyView) -> bool:
         check = getattr(self.sampler, "is_exhausted", None)
@@ -311,7 +333,13 @@ class Study:
             values=values,
             error=error,
         )
-        applied = self._write(trial._trial_id, update, retries=_WRITE_RETRIES)
+        try:
+            applied = self._write(trial._trial_id, update, retries=_WRITE_RETRIES)
+        finally:
+            # Also when the write failed for good: the silent trial then goes stale and is
+            # failed by the next reaper instead of staying RUNNING.
+            if self._heartbeat is not None:
+                self._heartbeat.stop(trial._trial_id)
         trial.finished = True
         if applied:
             record = trial.snapshot(state).replace(
@@ -527,6 +555,9 @@ def create_study(
     directions: Sequence[StudyDirection | str] | None = None,
     load_if_exists: bool = False,
     checkpoint_root: str | os.PathLike[str] | None = None,
+    heartbeat_interval: float | None = None,
+    grace_period: float | None = None,
+    retry_failed: int = 0,
 ) -> Study:
     """Create a study (or load it, with ``load_if_exists``).
 
@@ -548,6 +579,14 @@ def create_study(
         Directory under which trials get their checkpoint directories
         (``<root>/<study name>/trial-<number>``, see :attr:`Trial.checkpoint_dir`);
         default ``./hpopt_runs``.
+    heartbeat_interval
+        Seconds between heartbeats of each running trial (``None``: no heartbeats). The
+        policy is stored with the study, so every process that loads it follows it.
+    grace_period
+        A RUNNING trial whose heartbeat is older than this many seconds is marked FAIL by any
+        process of the study (default: four heartbeat intervals).
+    retry_failed
+        How many times a trial failed that way is re-enqueued with the same parameters.
 
     Examples
     --------
@@ -560,6 +599,7 @@ def create_study(
     from hpopt.storage import get_storage
 
     dirs = _directions(direction, directions)
+    policy = HeartbeatPolicy.from_args(heartbeat_interval, grace_period, retry_failed)
     store = get_storage(storage)
     name = study_name or f"study-{_dt.datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
     try:
@@ -573,7 +613,17 @@ def create_study(
                 f"study {name!r} exists with directions {[d.name.lower() for d in existing]}, "
                 f"not {[d.name.lower() for d in dirs]}"
             ) from None
-    return Study(name, store, sampler=sampler, scheduler=scheduler, checkpoint_root=checkpoint_root)
+    if policy is not None:
+        study_id = store.get_study_id_from_name(name)
+        store.set_study_system_attr(study_id, POLICY_ATTR, policy.to_json())
+    return Study(
+        name,
+        store,
+        sampler=sampler,
+        scheduler=scheduler,
+        heartbeat=policy,
+        checkpoint_root=checkpoint_root,
+    )
 
 
 def load_study(
@@ -583,32 +633,45 @@ def load_study(
     sampler: BaseSampler | None = None,
     scheduler: BaseScheduler | None = None,
     checkpoint_root: str | os.PathLike[str] | None = None,
+    heartbeat_interval: float | None = None,
+    grace_period: float | None = None,
+    retry_failed: int = 0,
 ) -> Study:
     """Load an existing study.
+
+    The heartbeat arguments (see :func:`create_study`) override, for this process only, the
+    policy stored with the study.
 
     Raises
     ------
     StudyNotFoundError
         If no study named ``study_name`` exists in ``storage``.
     """
+    policy = HeartbeatPolicy.from_args(heartbeat_interval, grace_period, retry_failed)
     return Study(
-        study_name, storage, sampler=sampler, scheduler=scheduler, checkpoint_root=checkpoint_root
+        study_name,
+        storage,
+        sampler=sampler,
+        scheduler=scheduler,
+        heartbeat=policy,
+        checkpoint_root=checkpoint_root,
     )
 
 
 def delete_study(*, study_name: str, storage: BaseStorage | str) -> None:
     """Delete a study and all its trials."""
-    from hpopt.storage import get_storage
+    from hpopt.storage import opened_storage
 
-    store = get_storage(storage)
-    store.delete_study(store.get_study_id_from_name(study_name))
+    with opened_storage(storage) as store:
+        store.delete_study(store.get_study_id_from_name(study_name))
 
 
 def get_all_study_summaries(storage: BaseStorage | str) -> list[Any]:
     """Summaries (name, directions, number of trials, best value) of all studies."""
-    from hpopt.storage import get_storage
+    from hpopt.storage import opened_storage
 
-    return get_storage(storage).get_all_studies()
+    with opened_storage(storage) as store:
+        return store.get_all_studies()
 
 
 def create_trial(

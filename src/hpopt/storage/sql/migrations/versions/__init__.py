@@ -1,0 +1,1 @@
+"""Schema revisions, oldest first: ``rev0001_initial``, ``rev0002_trial_indexes``."""
