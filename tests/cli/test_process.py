@@ -40,13 +40,13 @@ def test_an_unsupported_url_exits_with_one_line_and_no_traceback(tmp_path: Path)
     assert proc.returncode == 1
     assert proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1
-    assert proc.stderr.startswith("Error: unsupported storage URL 'mongodb://x/y'")
+    assert proc.stderr.startswith("Error: unsupported storage 'mongodb://x/y'")
 
 
 def test_the_storage_url_comes_from_hpopt_storage(tmp_path: Path) -> None:
     proc = run_cli("trials", "--study", "s", cwd=tmp_path, env={"HPOPT_STORAGE": "redis://h"})
     assert proc.returncode == 1
-    assert proc.stderr.startswith("Error: unsupported storage URL 'redis://h'")
+    assert proc.stderr.startswith("Error: unsupported storage 'redis://h'")
     assert "Traceback" not in proc.stderr
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,22 +13,16 @@ from rich.console import Console
 from hpopt._version import __version__
 from hpopt.demo import DEFAULT_EPOCHS, DEFAULT_N_TRIALS, DEFAULT_TIMEOUT
 from hpopt.exceptions import HPOptError
+from hpopt.storage import DEFAULT_STORAGE_URL, default_storage_url
 from hpopt.storage.base import BaseStorage
 from hpopt.study.export import EXPORT_FORMATS
 from hpopt.trial.state import TrialState
 
 __all__ = ["CLIContext", "DEFAULT_STORAGE_URL", "cli", "default_storage_url", "main"]
 
-#: Where the CLI keeps studies when neither ``--storage`` nor ``HPOPT_STORAGE`` says.
-DEFAULT_STORAGE_URL = "sqlite:///hpopt.db"
 _STORAGE_ENV = "HPOPT_STORAGE"
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def default_storage_url() -> str:
-    """``$HPOPT_STORAGE`` if set, else :data:`DEFAULT_STORAGE_URL`."""
-    return os.environ.get(_STORAGE_ENV) or DEFAULT_STORAGE_URL
 
 
 @dataclass
@@ -158,15 +150,6 @@ def demo(
     url: str | None = None
     if state.storage is not None:
         store, label = state.storage, f"{type(state.storage).__name__} (given by the caller)"
-    elif storage_url is None and importlib.util.find_spec("hpopt.storage.sql") is None:
-        # Until the SQL storage is part of hpopt, the default SQLite URL cannot be opened.
-        from hpopt.storage import InMemoryStorage
-
-        console.print(
-            f"note: the SQL storage is not installed, so the study is kept in memory "
-            f"instead of {DEFAULT_STORAGE_URL} and is gone when the demo ends."
-        )
-        store, label = InMemoryStorage(), "memory (gone when the demo ends)"
     else:
         url = label = storage_url or default_storage_url()
         store = state.open_storage(url)
@@ -321,13 +304,15 @@ def delete(ctx: click.Context, study_name: str, storage_url: str | None, yes: bo
     click.echo(f"deleted study {study_name!r}")
 
 
-def _add_worker_command() -> None:
+def _add_commands() -> None:
+    from hpopt.cli.admin import copy_command, reap_command, storage_group
     from hpopt.cli.worker import worker_command
 
-    cli.add_command(worker_command)
+    for command in (worker_command, reap_command, copy_command, storage_group):
+        cli.add_command(command)
 
 
-_add_worker_command()
+_add_commands()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
