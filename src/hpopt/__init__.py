@@ -19,7 +19,7 @@ from hpopt.study import (  # isort: skip
     get_all_study_summaries,
     load_study,
 )
-from hpopt.samplers import RandomSampler
+from hpopt.samplers import GPSampler, RandomSampler
 from hpopt.schedulers import Decision
 from hpopt.space import Categorical, Condition, Float, Int, SearchSpace
 from hpopt.storage import InMemoryStorage
@@ -31,6 +31,7 @@ __all__ = [
     "Decision",
     "Float",
     "FrozenTrial",
+    "GPSampler",
     "InMemoryStorage",
     "Int",
     "RandomSampler",

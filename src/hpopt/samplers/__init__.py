@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from hpopt.samplers.base import BaseSampler, intersection_search_space
+from hpopt.samplers.gp import GPSampler
 from hpopt.samplers.random import RandomSampler
 
-__all__ = ["BaseSampler", "RandomSampler", "default_sampler", "intersection_search_space"]
+__all__ = [
+    "BaseSampler",
+    "GPSampler",
+    "RandomSampler",
+    "default_sampler",
+    "intersection_search_space",
+]
 
 
 def default_sampler(seed: int | None = None) -> BaseSampler:
