@@ -96,15 +96,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--random-runs", type=int, default=64)
     parser.add_argument("--problems", default=",".join(PROBLEMS))
-    parser.add_argument("--no-optuna", action="store_true")
+    parser.add_argument("--optimizers", default="hpopt GP,random,Optuna GP")
     args = parser.parse_args()
     names = args.problems.split(",")
     optimizers: dict[str, Callable[[Objective, int, int], float]] = {
         "hpopt GP": lambda f, b, s: run_hpopt(hpopt.GPSampler(seed=s), f, b),
         "random": lambda f, b, s: run_hpopt(hpopt.RandomSampler(seed=1000 + s), f, b),
     }
-    if not args.no_optuna:
-        optimizers["Optuna GP"] = run_optuna
+    optimizers["Optuna GP"] = run_optuna
+    chosen = args.optimizers.split(",")
+    optimizers = {k: v for k, v in optimizers.items() if k in chosen}
     scores: dict[str, list[float]] = {k: [] for k in optimizers}
     seconds: dict[str, float] = dict.fromkeys(optimizers, 0.0)
     print(f"budget {args.budget}, {args.seeds} seeds")

@@ -4,9 +4,10 @@ The model assumes standardized targets and a zero mean. Its hyperparameters, all
 scale, are one inverse squared lengthscale per input column, the signal variance and the noise
 variance. They are fitted by L-BFGS-B on the log marginal likelihood plus log priors:
 
-* lengthscales: log-normal, centred at ``sqrt(2) + log(d) / 2`` with scale ``sqrt(3)``, which
-  widens with the dimension ``d`` (Hvarfner et al., 2024, "Vanilla Bayesian optimization
-  performs great in high dimensions");
+* inverse squared lengthscales ``rho``: ``log p = -0.1 / rho - 0.1 rho``, centred on a
+  lengthscale of 1 (the width of the unit cube, and the distance of one categorical
+  mismatch); it penalizes short lengthscales linearly in ``rho``, which keeps a few points
+  from being explained by one very wiggly dimension;
 * signal variance: Gamma(2, 1);
 * noise variance: Gamma(1.1, 30), bounded below by ``min_noise`` (the objective is
   presumed nearly deterministic unless the data say otherwise).
@@ -32,12 +33,8 @@ _LOG_S2_BOUNDS = (math.log(0.05), math.log(20.0))
 _LOG_NOISE_MAX = 0.0
 _NOISE_PRIOR = (1.1, 30.0)
 _S2_PRIOR = (2.0, 1.0)
-_LS_PRIOR_SCALE = math.sqrt(3.0)
-
-
-def _ls_prior_mean(d: int) -> float:
-    # Mean of log(lengthscale); a unit cube has the same span as one categorical mismatch.
-    return math.sqrt(2.0) + 0.5 * math.log(max(d, 1)) - 1.5
+_RHO_PRIOR = 0.1
+_FANTASY_NOISE = 1e-6
 
 
 @dataclass
@@ -52,12 +49,15 @@ class GPModel:
         Which columns are categorical.
     theta
         Log hyperparameters ``[log rho_1..d, log s2, log noise]``.
+    n_fantasies
+        How many of the last rows are kriging-believer fantasies (modelled without noise).
     """
 
     x: Array
     y: Array
     is_cat: BoolArray
     theta: Array
+    n_fantasies: int = 0
 
     def __post_init__(self) -> None:
         from scipy.linalg import cho_factor, cho_solve
@@ -67,7 +67,11 @@ class GPModel:
         self.s2 = float(np.exp(self.theta[d]))
         self.noise = float(np.exp(self.theta[d + 1]))
         k = self.s2 * matern52(sq_dist(self.x, self.x, self.rho, self.is_cat))
-        k[np.diag_indices_from(k)] += self.noise + 1e-9 * self.s2
+        diag = np.full(len(self.y), self.noise + 1e-9 * self.s2)
+        if self.n_fantasies:
+            # Fantasies are taken as exact, so that no variance is left to improve on there.
+            diag[-self.n_fantasies :] = _FANTASY_NOISE * self.s2
+        k[np.diag_indices_from(k)] += diag
         self._chol = cho_factor(k, lower=True)
         self._lower = np.tril(self._chol[0])
         self.alpha = cho_solve(self._chol, self.y)
@@ -83,7 +87,11 @@ class GPModel:
             return self
         mu, _ = self.predict(x_new)
         return GPModel(
-            np.vstack([self.x, x_new]), np.concatenate([self.y, mu]), self.is_cat, self.theta
+            np.vstack([self.x, x_new]),
+            np.concatenate([self.y, mu]),
+            self.is_cat,
+            self.theta,
+            n_fantasies=self.n_fantasies + len(x_new),
         )
 
     def predict(self, xs: Array) -> tuple[Array, Array]:
@@ -140,15 +148,14 @@ def _neg_log_posterior(theta: Array, x: Array, y: Array, is_cat: BoolArray) -> t
     grad[d + 1] = 0.5 * noise * float(np.trace(w))
 
     # Priors (log densities up to constants) and their gradients in log space.
-    mean = _ls_prior_mean(d)
-    log_ls = -0.5 * theta[:d]
-    logp = -float(((log_ls - mean) ** 2).sum()) / (2.0 * _LS_PRIOR_SCALE**2)
-    grad[:d] += 0.5 * (log_ls - mean) / _LS_PRIOR_SCALE**2
+    c = _RHO_PRIOR
+    logp = -float((c / rho + c * rho).sum())
+    grad[:d] += c / rho - c * rho
     a, b = _S2_PRIOR
-    logp += (a - 1.0) * theta[d] - b * s2
+    logp += (a - 1.0) * float(theta[d]) - b * s2
     grad[d] += (a - 1.0) - b * s2
     a, b = _NOISE_PRIOR
-    logp += (a - 1.0) * theta[d + 1] - b * noise
+    logp += (a - 1.0) * float(theta[d + 1]) - b * noise
     grad[d + 1] += (a - 1.0) - b * noise
     return -(loglik + logp) / n, -grad / n
 
@@ -165,8 +172,7 @@ def _inverse_from_cholesky(lower: Array) -> Array:
 
 def default_theta(d: int, min_noise: float) -> Array:
     """The prior's central hyperparameters (a starting point for the fit)."""
-    log_rho = -2.0 * _ls_prior_mean(d)
-    return np.concatenate([np.full(d, log_rho), [0.0, math.log(max(1e-3, min_noise))]])
+    return np.concatenate([np.zeros(d), [0.0, math.log(max(1e-3, min_noise))]])
 
 
 def fit_gp(
@@ -209,7 +215,7 @@ def fit_gp(
         starts = [default_theta(d, min_noise)]
     for _ in range(n_restarts):
         t = default_theta(d, min_noise)
-        t[:d] = -2.0 * (_ls_prior_mean(d) + _LS_PRIOR_SCALE * 0.7 * rng.standard_normal(d))
+        t[:d] = rng.normal(0.0, 1.5, size=d)
         starts.append(t)
     best_theta, best_val = starts[0], math.inf
     for start in starts:

@@ -74,7 +74,8 @@ def optimize_log_ei(
 
     final = np.vstack([swept, cand[order[:1]]])
     final_values = log_ei(model, final, best)
-    return final[int(np.argmax(final_values))]
+    best_row: Array = final[int(np.argmax(final_values))]
+    return best_row
 
 
 def _perturb(enc: SpaceEncoding, incumbents: Array, n: int, rng: np.random.Generator) -> Array:

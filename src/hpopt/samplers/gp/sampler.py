@@ -198,9 +198,8 @@ class GPSampler(BaseSampler):
         pending = self._pending_rows(view, enc)
         model = model.with_fantasies(pending)
         order = np.argsort(y)
-        best_row = optimize_log_ei(
-            model, enc, float(y[order[0]]), x[order[:_N_INCUMBENTS]], self._rng
-        )
+        incumbent = float(model.y.min())  # fantasies count as observations (kriging believer)
+        best_row = optimize_log_ei(model, enc, incumbent, x[order[:_N_INCUMBENTS]], self._rng)
         return enc.decode(best_row)
 
     def _subset(self, y: Array) -> NDArray[np.intp]:
