@@ -67,11 +67,40 @@ def mixed(t: Any) -> float:
     return base + 0.1 * (x - 1.5) ** 2 + 0.2 * (math.log10(lr) + 2) ** 2 + 0.01 * (k - 12) ** 2
 
 
+def levy4(t: Any) -> float:
+    x = np.array([t.suggest_float(f"x{i}", -10, 10) for i in range(4)])
+    w = 1 + (x - 1) / 4
+    head = math.sin(math.pi * w[0]) ** 2
+    tail = (w[-1] - 1) ** 2 * (1 + math.sin(2 * math.pi * w[-1]) ** 2)
+    mid = ((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(math.pi * w[:-1] + 1) ** 2)).sum()
+    return float(head + mid + tail)
+
+
+def mixed_interacting(t: Any) -> float:
+    """The categorical moves the optimum of the numeric parameters (not additive)."""
+    opt = t.suggest_categorical("opt", ["sgd", "adam", "rmsprop", "adagrad"])
+    lr = t.suggest_float("lr", 1e-5, 1e-1, log=True)
+    width = t.suggest_int("width", 8, 512, log=True)
+    drop = t.suggest_float("dropout", 0.0, 0.6)
+    layers = t.suggest_int("layers", 1, 6)
+    best_lr = {"sgd": -1.5, "adam": -3.3, "rmsprop": -3.0, "adagrad": -2.0}[opt]
+    offset = {"sgd": 0.08, "adam": 0.0, "rmsprop": 0.03, "adagrad": 0.12}[opt]
+    return float(
+        offset
+        + 0.05 * (math.log10(lr) - best_lr) ** 2
+        + 0.02 * (math.log2(width) - 7) ** 2 * (1 + 0.5 * (layers - 3) ** 2 / 9)
+        + 0.3 * (drop - 0.2) ** 2
+        + 0.01 * abs(layers - 3)
+    )
+
+
 PROBLEMS: dict[str, tuple[Objective, float]] = {
     "branin": (branin, 0.397887),
     "hartmann6": (hartmann6, -3.32237),
     "rosenbrock4": (rosenbrock4, 0.0),
     "mixed": (mixed, 0.0),
+    "levy4": (levy4, 0.0),
+    "mixed_interacting": (mixed_interacting, 0.0),
 }
 
 
@@ -95,7 +124,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=32)
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--random-runs", type=int, default=64)
-    parser.add_argument("--problems", default=",".join(PROBLEMS))
+    parser.add_argument("--problems", default="branin,hartmann6,rosenbrock4,mixed")
     parser.add_argument("--optimizers", default="hpopt GP,random,Optuna GP")
     args = parser.parse_args()
     names = args.problems.split(",")

@@ -24,7 +24,7 @@ __all__ = ["scalarize", "warp_targets"]
 Array = NDArray[np.float64]
 
 _AUGMENT = 0.05
-_LAMBDA_BOUNDS = (-3.0, 3.0)
+_LAMBDA_BOUNDS = (-2.0, 1.0)
 
 
 def scalarize(values: Array, rng: np.random.Generator) -> Array:
@@ -49,11 +49,35 @@ def warp_targets(y: Array, *, warp: bool = True) -> Array:
     z = _standardize(np.asarray(y, dtype=float))
     if not warp or len(z) < 4 or not z.any():
         return z
-    from scipy.stats import yeojohnson, yeojohnson_normmax
-
-    try:
-        lam = float(np.clip(yeojohnson_normmax(z), *_LAMBDA_BOUNDS))
-    except (ValueError, FloatingPointError, RuntimeError):
-        return z
-    warped = _standardize(np.asarray(yeojohnson(z, lam), dtype=float))
+    lam = _LAMBDAS[int(np.argmax(_yeo_johnson_loglik(z, _LAMBDAS)))]
+    warped = _standardize(_yeo_johnson(z, float(lam)))
     return warped if np.isfinite(warped).all() else z
+
+
+#: Candidate exponents; the likelihood is smooth in lambda, so a grid is enough.
+_LAMBDAS = np.linspace(*_LAMBDA_BOUNDS, 31)
+
+
+def _yeo_johnson(z: Array, lam: float) -> Array:
+    pos = z >= 0
+    out = np.empty_like(z)
+    if abs(lam) < 1e-8:
+        out[pos] = np.log1p(z[pos])
+    else:
+        out[pos] = np.expm1(lam * np.log1p(z[pos])) / lam
+    if abs(lam - 2.0) < 1e-8:
+        out[~pos] = -np.log1p(-z[~pos])
+    else:
+        out[~pos] = -np.expm1((2.0 - lam) * np.log1p(-z[~pos])) / (2.0 - lam)
+    return out
+
+
+def _yeo_johnson_loglik(z: Array, lambdas: Array) -> Array:
+    """Profile log-likelihood of each exponent (Gaussian with fitted mean and variance)."""
+    jacobian = float((np.sign(z) * np.log1p(np.abs(z))).sum())
+    out = np.empty(len(lambdas))
+    for i, lam in enumerate(lambdas):
+        var = float(_yeo_johnson(z, float(lam)).var())
+        out[i] = -np.inf if not var > 0 else -0.5 * len(z) * np.log(var)
+        out[i] += (lam - 1.0) * jacobian
+    return out
