@@ -41,6 +41,9 @@ def _single_threaded_blas() -> Any:
     thread start-up and contention with other processes cost far more than they save."""
     global _controller
     if _controller is None:
+        # The controller only sees libraries loaded when it is built: load scipy's BLAS first.
+        import scipy.linalg
+        import scipy.optimize  # noqa: F401
         from threadpoolctl import ThreadpoolController
 
         _controller = ThreadpoolController()
