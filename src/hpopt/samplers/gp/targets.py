@@ -24,7 +24,7 @@ __all__ = ["scalarize", "warp_targets"]
 Array = NDArray[np.float64]
 
 _AUGMENT = 0.05
-_LAMBDA_BOUNDS = (-2.0, 1.0)
+_LAMBDA_BOUNDS = (-3.0, 3.0)
 
 
 def scalarize(values: Array, rng: np.random.Generator) -> Array:
@@ -55,7 +55,7 @@ def warp_targets(y: Array, *, warp: bool = True) -> Array:
 
 
 #: Candidate exponents; the likelihood is smooth in lambda, so a grid is enough.
-_LAMBDAS = np.linspace(*_LAMBDA_BOUNDS, 31)
+_LAMBDAS = np.linspace(*_LAMBDA_BOUNDS, 61)
 
 
 def _yeo_johnson(z: Array, lam: float) -> Array:
