@@ -184,7 +184,7 @@ PROBLEMS = {
         {f"x{i}": Float(0.0, 1.0) for i in range(6)},
         lambda p: _hartmann6(np.array([p[f"x{i}"] for i in range(6)])),
         -3.32237,
-        36,
+        32,
     ),
 }
 
@@ -210,17 +210,15 @@ def _shuffled_targets(y: np.ndarray, *, warp: bool = True) -> np.ndarray:
 def test_gp_beats_random_search(
     problem: str, broken: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Mean final regret below half of random search's; a model fitted on shuffled
-    observations (the same machinery, no information) must miss that margin."""
+    """Median final regret (over 4 seeds) below a third of random search's mean; a model
+    fitted on shuffled observations (the same machinery, no information) must miss it."""
     random_regret = np.mean(
         [_final_regret(hpopt.RandomSampler(seed=100 + s), problem) for s in range(24)]
     )
     if broken:
         monkeypatch.setattr(gp_sampler_module, "warp_targets", _shuffled_targets)
-    gp_regret = np.mean(
-        [_final_regret(hpopt.GPSampler(seed=s, n_startup_trials=5), problem) for s in range(3)]
-    )
-    beats = bool(gp_regret < random_regret / 2)
+    gp_regret = np.median([_final_regret(hpopt.GPSampler(seed=s), problem) for s in range(4)])
+    beats = bool(gp_regret < random_regret / 3)
     assert beats is not broken, (gp_regret, random_regret)
 
 
