@@ -20,7 +20,7 @@ from hpopt.study import (  # isort: skip
     get_all_study_summaries,
     load_study,
 )
-from hpopt.samplers import RandomSampler, TPESampler
+from hpopt.samplers import GPSampler, RandomSampler, TPESampler
 from hpopt.schedulers import (
     ASHAScheduler,
     BOHBScheduler,
@@ -46,6 +46,7 @@ __all__ = [
     "Float",
     "FrozenTrial",
     "HyperbandScheduler",
+    "GPSampler",
     "InMemoryStorage",
     "Int",
     "MedianScheduler",

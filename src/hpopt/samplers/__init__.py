@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from hpopt.samplers.base import BaseSampler, intersection_search_space
+from hpopt.samplers.gp import GPSampler
 from hpopt.samplers.random import RandomSampler
 from hpopt.samplers.tpe import TPESampler
 
 __all__ = [
     "BaseSampler",
+    "GPSampler",
     "RandomSampler",
     "TPESampler",
     "default_sampler",
