@@ -96,17 +96,24 @@ class Study:
         with self._lock:
             changed, cursor = self._storage.get_trials_since(self._study_id, self._cursor)
             if changed:
-                appended_in_order = True
+                # Views keep a reference to the list they were given, so build a new one;
+                # trial numbers are 0, 1, 2, ... (storage contract), so a record's number is
+                # its position and a copy plus a few assignments suffices.
+                ordered = list(self._ordered)
+                in_place = True
                 for t in changed:
-                    if t.number not in self._records and t.number != len(self._records):
-                        appended_in_order = False
                     self._records[t.number] = t
                     for name, dist in t.distributions.items():
                         self._known_dists.setdefault(name, dist)
-                if appended_in_order:
-                    self._ordered = list(self._records.values())
-                else:
-                    self._ordered = [self._records[k] for k in sorted(self._records)]
+                    if t.number < len(ordered):
+                        ordered[t.number] = t
+                    elif t.number == len(ordered):
+                        ordered.append(t)
+                    else:
+                        in_place = False
+                if not in_place:
+                    ordered = [self._records[k] for k in sorted(self._records)]
+                self._ordered = ordered
             self._cursor = cursor
             return self._ordered
 
