@@ -19,7 +19,7 @@ from hpopt.study import (  # isort: skip
     get_all_study_summaries,
     load_study,
 )
-from hpopt.samplers import RandomSampler
+from hpopt.samplers import GridSampler, QMCSampler, RandomSampler
 from hpopt.schedulers import Decision
 from hpopt.space import Categorical, Condition, Float, Int, SearchSpace
 from hpopt.storage import InMemoryStorage
@@ -31,8 +31,10 @@ __all__ = [
     "Decision",
     "Float",
     "FrozenTrial",
+    "GridSampler",
     "InMemoryStorage",
     "Int",
+    "QMCSampler",
     "RandomSampler",
     "SearchSpace",
     "SpaceExhausted",

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from hpopt.samplers.base import BaseSampler, intersection_search_space
+from hpopt.samplers.base import (
+    BaseSampler,
+    FinishedTrialScanner,
+    IntersectionSearchSpace,
+    intersection_search_space,
+)
+from hpopt.samplers.grid import GridSampler
+from hpopt.samplers.qmc import QMCSampler
 from hpopt.samplers.random import RandomSampler
 
-__all__ = ["BaseSampler", "RandomSampler", "default_sampler", "intersection_search_space"]
+__all__ = [
+    "BaseSampler",
+    "FinishedTrialScanner",
+    "GridSampler",
+    "IntersectionSearchSpace",
+    "QMCSampler",
+    "RandomSampler",
+    "default_sampler",
+    "intersection_search_space",
+]
 
 
 def default_sampler(seed: int | None = None) -> BaseSampler:

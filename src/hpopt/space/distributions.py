@@ -168,8 +168,12 @@ class Float(Distribution):
         return min(max((x - lo) / (hi - lo), 0.0), 1.0)
 
     def from_unit(self, u: float) -> float:
+        if self.step is None and u <= 0.0:  # exact ends: exp(log(low)) may miss low
+            return self.low
+        if self.step is None and u >= 1.0:
+            return self.high
         lo, hi = _numeric_unit_bounds(self.low, self.high, self.log, self.step)
-        x = lo + min(max(u, 0.0), 1.0) * (hi - lo)
+        x = lo + u * (hi - lo)
         return self._snap(math.exp(x) if self.log else x)
 
     def contains(self, value: Any) -> bool:

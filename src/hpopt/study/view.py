@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Container, Sequence
 from typing import Any
 
@@ -72,6 +73,11 @@ class StudyView:
     def running(self) -> list[FrozenTrial]:
         """RUNNING trials (proposals whose results are pending)."""
         return self.get_trials((TrialState.RUNNING,))
+
+    def trials_from(self, number: int) -> list[FrozenTrial]:
+        """Trials whose number is at least ``number`` (cheap: a binary search, then a slice)."""
+        start = bisect.bisect_left(self._trials, number, key=lambda t: t.number)
+        return list(self._trials[start:])
 
     def __len__(self) -> int:
         return len(self._trials)
