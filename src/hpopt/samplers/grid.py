@@ -124,7 +124,9 @@ class GridSampler(BaseSampler):
             or not isinstance(n_points_per_float, int)
             or n_points_per_float < 1
         ):
-            raise ValueError(f"n_points_per_float must be a positive integer, got {n_points_per_float!r}")
+            raise ValueError(
+                f"n_points_per_float must be a positive integer, got {n_points_per_float!r}"
+            )
         self._space = SearchSpace.from_dict(_plain_lists(search_space))
         if len(self._space) == 0:
             raise ValueError("GridSampler needs at least one parameter")

@@ -40,7 +40,8 @@ class _Sequence:
         while k >= len(self._points):
             n = max(_FIRST_BLOCK, len(self._points))
             self._points = np.concatenate([self._points, self._engine.random(n)])
-        return self._points[k]
+        point: np.ndarray = self._points[k]
+        return point
 
 
 class QMCSampler(BaseSampler):
@@ -126,8 +127,7 @@ class QMCSampler(BaseSampler):
             self._n_joint += 1
             point = sequence[k]
         return {
-            name: dist.from_unit(float(u))
-            for (name, dist), u in zip(search_space.items(), point)
+            name: dist.from_unit(float(u)) for (name, dist), u in zip(search_space.items(), point)
         }
 
     def sample_independent(

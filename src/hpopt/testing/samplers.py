@@ -19,6 +19,7 @@ Each check raises ``AssertionError`` with an explanation when the sampler misbeh
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -139,7 +140,9 @@ CONDITIONAL_SPACE = SearchSpace(
 
 def suggest_conditional(trial: Trial) -> dict[str, Any]:
     """Define-by-run twin of :data:`CONDITIONAL_SPACE` (branching in plain Python)."""
-    config: dict[str, Any] = {"model": trial.suggest_categorical("model", ["linear", "tree", "none"])}
+    config: dict[str, Any] = {
+        "model": trial.suggest_categorical("model", ["linear", "tree", "none"])
+    }
     if config["model"] == "linear":
         config["alpha"] = trial.suggest_float("alpha", 1e-4, 1.0, log=True)
         config["penalty"] = trial.suggest_categorical("penalty", ["l1", "l2"])
@@ -220,11 +223,40 @@ def _assert_nothing_running(study: Study) -> None:
     assert not running, f"trials {running} were left RUNNING"
 
 
+def _recording(configs: list[dict[str, Any]]) -> Callable[[dict[str, Any]], float]:
+    """A config objective that appends each config it receives to ``configs``."""
+
+    def objective(config: dict[str, Any]) -> float:
+        configs.append(dict(config))
+        return 0.0
+
+    return objective
+
+
 def _sequence(records: list[FrozenTrial]) -> list[dict[str, Any]]:
     return [dict(t.params) for t in records]
 
 
 # ---------------------------------------------------------------------- checks
+_Check = Callable[..., None]
+
+
+def _failure_on_error(check: _Check) -> _Check:
+    """Report an exception escaping the sampler or the study as a failed check."""
+
+    @functools.wraps(check)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            check(*args, **kwargs)
+        except AssertionError:
+            raise
+        except Exception as e:
+            raise AssertionError(f"{check.__name__}: {type(e).__name__}: {e}") from e
+
+    return run
+
+
+@_failure_on_error
 def check_bounds(factory: SamplerFactory, traits: SamplerTraits, *, n_trials: int = 30) -> None:
     """Every proposed value lies in its distribution (each kind, each option), has the
     right type, and every non-constant parameter takes more than one value."""
@@ -249,13 +281,14 @@ def check_bounds(factory: SamplerFactory, traits: SamplerTraits, *, n_trials: in
             assert len(seen) > 1, f"{name!r} took only {seen} in {n_trials} trials"
 
 
+@_failure_on_error
 def check_declarative(factory: SamplerFactory, traits: SamplerTraits) -> None:
     """A declarative space (plain and conditional) yields valid, active-only configs."""
     for space in (ALL_KINDS_SPACE, CONDITIONAL_SPACE):
         study = _study(factory, space)
         configs: list[dict[str, Any]] = []
         study.optimize(
-            lambda config: (configs.append(dict(config)), 0.0)[1],
+            _recording(configs),
             n_trials=15,
             space=space,
             show_progress_bar=False,
@@ -270,6 +303,7 @@ def check_declarative(factory: SamplerFactory, traits: SamplerTraits) -> None:
             assert set(config) == active, f"config {config} but active parameters {active}"
 
 
+@_failure_on_error
 def check_reproducible(
     factory: SamplerFactory, traits: SamplerTraits, *, n_trials: int = 20
 ) -> None:
@@ -290,6 +324,7 @@ def check_reproducible(
     assert first != other, "seeds 7 and 8 gave the same sequence: the seed is ignored"
 
 
+@_failure_on_error
 def check_conditional(
     factory: SamplerFactory, traits: SamplerTraits, *, n_trials: int = 40
 ) -> None:
@@ -311,6 +346,7 @@ def check_conditional(
     assert len(branches) >= 2, f"only the branch(es) {branches} were explored"
 
 
+@_failure_on_error
 def check_dynamic_space(factory: SamplerFactory, traits: SamplerTraits) -> None:
     """Parameters that appear and disappear as the study goes on are handled."""
     study = _study(factory, DYNAMIC_SPACE)
@@ -325,6 +361,7 @@ def check_dynamic_space(factory: SamplerFactory, traits: SamplerTraits) -> None:
         assert set(t.params) == expected, f"trial {t.number}: {dict(t.params)}"
 
 
+@_failure_on_error
 def check_multi_objective(factory: SamplerFactory, traits: SamplerTraits) -> None:
     """A two-objective study runs (or is refused clearly, if the sampler says so)."""
     study = _study(factory, ALL_KINDS_SPACE, directions=["minimize", "maximize"])
@@ -358,6 +395,7 @@ def check_multi_objective(factory: SamplerFactory, traits: SamplerTraits) -> Non
             assert not dominates(theirs, mine), f"trial {t.number} dominates {best.number}"
 
 
+@_failure_on_error
 def check_enqueued(factory: SamplerFactory, traits: SamplerTraits) -> None:
     """Enqueued configurations run first, once each, and the sampler goes on from them."""
     study = _study(factory, ALL_KINDS_SPACE)
@@ -390,6 +428,7 @@ def check_enqueued(factory: SamplerFactory, traits: SamplerTraits) -> None:
     assert len(later) < 3, "the sampler keeps repeating the enqueued values"
 
 
+@_failure_on_error
 def check_failures(factory: SamplerFactory, traits: SamplerTraits) -> None:
     """Failed, pruned and NaN trials in the history do not break the sampler."""
     study = _study(factory, ALL_KINDS_SPACE)
@@ -414,6 +453,7 @@ def check_failures(factory: SamplerFactory, traits: SamplerTraits) -> None:
         assert set(t.params) == set(ALL_KINDS_SPACE), f"trial {t.number}: {dict(t.params)}"
 
 
+@_failure_on_error
 def check_pending_trials(factory: SamplerFactory, traits: SamplerTraits) -> None:
     """Asking several trials before telling any (batch ask/tell) gives valid proposals."""
     study = _study(factory, ALL_KINDS_SPACE)
