@@ -132,6 +132,10 @@ class Float(Distribution):
                 raise _bad(n, "Float", "step and log=True cannot be used together")
             # Snap high down onto the grid, as users of other libraries expect.
             k = math.floor((self.high - self.low) / self.step + 1e-9)
+            # An on-grid high (e.g. one this code snapped) keeps its k despite the
+            # rounding of the division above: rebuilding a distribution is idempotent.
+            if self.low + (k + 1) * self.step <= self.high:
+                k += 1
             object.__setattr__(self, "high", float(self.low + k * self.step))
         object.__setattr__(self, "low", float(self.low))
         object.__setattr__(self, "high", float(self.high))
