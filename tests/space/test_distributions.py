@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import hpopt
 from hpopt.space import Categorical, Distribution, Float, Int, distribution_from_json
+from hpopt.testing.strategies import any_distribution, categoricals, floats, ints
 
 #: Each property runs on this many random distributions (no deadline: shared CI machines).
 examples = settings(max_examples=100, deadline=None)
@@ -19,61 +20,18 @@ examples = settings(max_examples=100, deadline=None)
 units = st.floats(0.0, 1.0)
 
 
-@st.composite
-def float_dists(draw: st.DrawFn) -> Float:
-    kind = draw(st.sampled_from(["linear", "log", "step"]))
-    if kind == "log":
-        low = draw(st.floats(1e-8, 1e6))
-        high = draw(st.floats(low, min(low * 1e8, 1e12)))
-        return Float(low, high, log=True)
-    low = draw(st.floats(-1e6, 1e6))
-    high = low + draw(st.floats(0.0, 1e6))
-    if kind == "step":
-        return Float(low, high, step=draw(st.floats(1e-3, 1e3)))
-    return Float(low, high)
-
-
-@st.composite
-def int_dists(draw: st.DrawFn) -> Int:
-    if draw(st.booleans()):
-        low = draw(st.integers(1, 10**6))
-        return Int(low, draw(st.integers(low, low + 10**6)), log=True)
-    low = draw(st.integers(-(10**6), 10**6))
-    return Int(low, draw(st.integers(low, low + 10**6)), step=draw(st.integers(1, 1000)))
-
-
-choice_values = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-(10**9), 10**9),
-    st.floats(allow_nan=False),
-    st.text(max_size=8),
-)
-
-
-@st.composite
-def categorical_dists(draw: st.DrawFn) -> Categorical:
-    choices = draw(
-        st.lists(choice_values, min_size=1, max_size=8, unique_by=lambda c: (type(c), c))
-    )
-    return Categorical(tuple(choices))
-
-
-any_dist = st.one_of(float_dists(), int_dists(), categorical_dists())
-
-
 def _identical(a: Any, b: Any) -> bool:
     return type(a) is type(b) and (a == b or (isinstance(a, float) and math.isnan(a)))
 
 
 @examples
-@given(any_dist, units)
+@given(any_distribution, units)
 def test_from_unit_is_always_contained(dist: Distribution, u: float) -> None:
     assert dist.contains(dist.from_unit(u))
 
 
 @examples
-@given(any_dist, units)
+@given(any_distribution, units)
 def test_external_internal_round_trip(dist: Distribution, u: float) -> None:
     value = dist.from_unit(u)
     internal = dist.to_internal(value)
@@ -82,20 +40,20 @@ def test_external_internal_round_trip(dist: Distribution, u: float) -> None:
 
 
 @examples
-@given(any_dist, units)
+@given(any_distribution, units)
 def test_to_unit_stays_in_the_unit_interval(dist: Distribution, u: float) -> None:
     assert 0.0 <= dist.to_unit(dist.from_unit(u)) <= 1.0
 
 
 @examples
-@given(st.one_of(int_dists(), categorical_dists()), units)
+@given(st.one_of(ints(), categoricals()), units)
 def test_value_unit_value_round_trip_on_discrete_values(dist: Distribution, u: float) -> None:
     value = dist.from_unit(u)
     assert _identical(dist.from_unit(dist.to_unit(value)), value)
 
 
 @examples
-@given(float_dists(), units)
+@given(floats(), units)
 def test_value_unit_value_round_trip_on_floats(dist: Float, u: float) -> None:
     value = dist.from_unit(u)
     again = dist.from_unit(dist.to_unit(value))
@@ -106,7 +64,7 @@ def test_value_unit_value_round_trip_on_floats(dist: Float, u: float) -> None:
 
 
 @examples
-@given(any_dist)
+@given(any_distribution)
 def test_json_round_trip(dist: Distribution) -> None:
     text = json.dumps(dist.to_json())
     again = distribution_from_json(json.loads(text))
@@ -116,7 +74,7 @@ def test_json_round_trip(dist: Distribution) -> None:
 
 
 @examples
-@given(float_dists())
+@given(floats())
 def test_unit_ends_are_the_bounds(dist: Float) -> None:
     assert dist.from_unit(0.0) == dist.low
     assert dist.from_unit(1.0) == dist.high

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hpopt import Categorical, Condition, Float, Int, SearchSpace
-from tests.space.test_distributions import any_dist
+from hpopt.testing.strategies import search_spaces
 
 scalars = st.one_of(
     st.none(),
@@ -23,7 +24,11 @@ scalars = st.one_of(
 )
 
 spec_dicts = st.fixed_dictionaries(
-    {"type": st.sampled_from(["float", "int", "categorical", "uniform", "loguniform", "choice", "x"])},
+    {
+        "type": st.sampled_from(
+            ["float", "int", "categorical", "uniform", "loguniform", "choice", "?"]
+        )
+    },
     optional={
         "low": scalars,
         "high": scalars,
@@ -59,28 +64,12 @@ def test_arbitrary_input_raises_only_value_or_type_errors(data: Any) -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=80))
 def test_arbitrary_yaml_text_raises_only_value_or_type_errors(text: str) -> None:
-    try:
+    with contextlib.suppress(ValueError, TypeError):
         SearchSpace.from_yaml(text + "\n")
-    except (ValueError, TypeError):
-        pass
-
-
-@st.composite
-def valid_spaces(draw: st.DrawFn) -> SearchSpace:
-    names = draw(st.lists(st.sampled_from("abcdefgh"), min_size=1, max_size=6, unique=True))
-    params = {name: draw(any_dist) for name in names}
-    conditions: dict[str, Condition] = {}
-    for i, name in enumerate(names[1:], start=1):
-        parent = names[draw(st.integers(0, i - 1))]
-        dist = params[parent]
-        if isinstance(dist, Categorical) and draw(st.booleans()):
-            values = draw(st.lists(st.sampled_from(dist.choices), min_size=1, max_size=2))
-            conditions[name] = Condition(parent, values)
-    return SearchSpace(params, conditions)
 
 
 @settings(max_examples=40, deadline=None)
-@given(valid_spaces())
+@given(search_spaces())
 def test_valid_spaces_round_trip_through_dict_and_yaml(space: SearchSpace) -> None:
     assert SearchSpace.from_dict(space.to_dict()) == space
     assert SearchSpace.from_yaml(yaml.safe_dump(space.to_dict())) == space

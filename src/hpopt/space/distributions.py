@@ -186,8 +186,11 @@ class Float(Distribution):
         if not (self.low <= value <= self.high):
             return False
         if self.step is not None:
-            k = (value - self.low) / self.step
-            return abs(k - round(k)) < 1e-8 * max(1.0, abs(k))
+            k = round((value - self.low) / self.step)
+            nearest = self.low + k * self.step
+            # Grid arithmetic rounds relative to both the step count and the magnitudes.
+            tol = 1e-8 * self.step * max(1, abs(k)) + 1e-12 * max(abs(value), abs(self.low))
+            return abs(value - nearest) <= tol
         return True
 
     def single(self) -> bool:

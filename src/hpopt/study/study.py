@@ -7,7 +7,9 @@ import math
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from hpopt.exceptions import SpaceExhausted, StorageError
@@ -65,6 +67,8 @@ class Study:
         self._cursor = 0
         self._known_dists: dict[str, Distribution] = {}
         self._stop_flag = False
+        # Handles this process asked for, so `tell(number)` finds their buffered writes.
+        self._live: weakref.WeakValueDictionary[int, Trial] = weakref.WeakValueDictionary()
 
     # ------------------------------------------------------------------ basic facts
     @property
@@ -203,6 +207,7 @@ class Study:
                 raise SpaceExhausted(f"{type(self.sampler).__name__} has nothing left to propose")
             record = self._storage.create_trial(self._study_id)
         trial = Trial(self, record)
+        self._live[trial.number] = trial
         try:
             self.scheduler.on_trial_start(view, trial)
             keep = self.scheduler.history_filter(view, trial)
@@ -268,6 +273,9 @@ class Study:
         return self._finish(trial, state, final_values, error)
 
     def _handle_for_number(self, number: int) -> Trial:
+        live = self._live.get(number)
+        if live is not None and not live.finished:
+            return live
         trial_id = self._storage.get_trial_id_from_number(self._study_id, number)
         record = self._storage.get_trial(trial_id)
         if record.state is not TrialState.RUNNING:
@@ -292,13 +300,28 @@ class Study:
             values=values,
             error=error,
         )
-        applied = self._write(trial._trial_id, update, retries=_WRITE_RETRIES)
+        try:
+            applied = self._write(trial._trial_id, update, retries=_WRITE_RETRIES)
+        except (TypeError, ValueError) as e:
+            # The buffered data cannot be stored (e.g. an attribute that is not JSON): record
+            # the trial as failed, with the reason, rather than leave it RUNNING.
+            reason = f"could not record the trial: {type(e).__name__}: {e}"
+            fallback = replace(
+                update,
+                user_attrs={},
+                system_attrs={},
+                state=TrialState.FAIL,
+                values=None,
+                error=reason if error is None else f"{error}\n{reason}",
+            )
+            self._write(trial._trial_id, fallback, retries=_WRITE_RETRIES)
+            applied = False
         trial.finished = True
         if applied:
             record = trial.snapshot(state).replace(
                 values=values, error=error, datetime_complete=_dt.datetime.now()
             )
-        else:  # somebody finished it first (e.g. reaped as stale): theirs is the record
+        else:  # the fallback above, or somebody finished it first (e.g. reaped as stale)
             record = self._storage.get_trial(trial._trial_id)
         if type(self.sampler).after_trial is not BaseSampler.after_trial:
             self.sampler.after_trial(self._view(), record, record.state, record.values)
