@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 __all__ = [
@@ -119,7 +119,9 @@ class Float(Distribution):
 
     def __post_init__(self) -> None:
         n = self.name
-        _check_finite(n, "Float", low=self.low, high=self.high)
+        plain = type(self.low) is float and type(self.high) is float  # the common case
+        if not (plain and math.isfinite(self.low) and math.isfinite(self.high)):
+            _check_finite(n, "Float", low=self.low, high=self.high)
         if self.low > self.high:
             raise _bad(n, "Float", f"low ({self.low}) must not be greater than high ({self.high})")
         if self.log and self.low <= 0:
@@ -137,8 +139,9 @@ class Float(Distribution):
             if self.low + (k + 1) * self.step <= self.high:
                 k += 1
             object.__setattr__(self, "high", float(self.low + k * self.step))
-        object.__setattr__(self, "low", float(self.low))
-        object.__setattr__(self, "high", float(self.high))
+        if not plain:
+            object.__setattr__(self, "low", float(self.low))
+            object.__setattr__(self, "high", float(self.high))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Float) and (self.low, self.high, self.log, self.step) == (
@@ -231,7 +234,8 @@ class Int(Distribution):
 
     def __post_init__(self) -> None:
         n = self.name
-        for key in ("low", "high", "step"):
+        plain = type(self.low) is int and type(self.high) is int and type(self.step) is int
+        for key in () if plain else ("low", "high", "step"):
             value = getattr(self, key)
             if isinstance(value, float) and value.is_integer():
                 object.__setattr__(self, key, int(value))
@@ -246,8 +250,9 @@ class Int(Distribution):
                 raise _bad(n, "Int", f"log scale needs low >= 1, got low={self.low}")
             if self.step != 1:
                 raise _bad(n, "Int", "step other than 1 and log=True cannot be used together")
-        k = (self.high - self.low) // self.step
-        object.__setattr__(self, "high", self.low + k * self.step)
+        if self.step != 1:
+            k = (self.high - self.low) // self.step
+            object.__setattr__(self, "high", self.low + k * self.step)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Int) and (self.low, self.high, self.log, self.step) == (
@@ -336,10 +341,13 @@ class Categorical(Distribution):
     name: str | None = None
 
     type_tag: ClassVar[str] = "categorical"
+    _keys: tuple[tuple[str, Any], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = self.name
-        if isinstance(self.choices, (str, bytes)) or not isinstance(self.choices, Sequence):
+        if type(self.choices) not in (tuple, list) and (
+            isinstance(self.choices, (str, bytes)) or not isinstance(self.choices, Sequence)
+        ):
             raise _bad(n, "Categorical", f"choices must be a list or tuple, got {self.choices!r}")
         choices = tuple(self.choices)
         if not choices:
@@ -354,18 +362,19 @@ class Categorical(Distribution):
                 )
             if isinstance(c, float) and math.isnan(c):
                 raise _bad(n, "Categorical", "NaN is not a valid choice")
-        keys = [(type(c), c) for c in choices]
+        keys = _choice_keys(choices)
         if len(set(keys)) != len(keys):
             raise _bad(n, "Categorical", f"choices must be distinct, got {list(choices)!r}")
         object.__setattr__(self, "choices", choices)
+        # Type-aware identity of the choices (1, 1.0 and True differ), computed once:
+        # equality checks run on every suggest.
+        object.__setattr__(self, "_keys", keys)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Categorical) and _choice_keys(self.choices) == _choice_keys(
-            other.choices
-        )
+        return isinstance(other, Categorical) and self._keys == other._keys
 
     def __hash__(self) -> int:
-        return hash(("categorical", _choice_keys(self.choices)))
+        return hash(("categorical", self._keys))
 
     def index(self, value: Any) -> int:
         """Index of ``value`` among the choices (type-aware: ``1`` is not ``True``)."""

@@ -100,10 +100,10 @@ class Study:
         with self._lock:
             changed, cursor = self._storage.get_trials_since(self._study_id, self._cursor)
             if changed:
-                # Views keep a reference to the list they were given, so build a new one;
-                # trial numbers are 0, 1, 2, ... (storage contract), so a record's number is
-                # its position and a copy plus a few assignments suffices.
-                ordered = list(self._ordered)
+                # Trial numbers are 0, 1, 2, ... (storage contract), so a record's number is
+                # its position: update in place. Views read a prefix of this list (see
+                # StudyView), so appending never changes what an older view holds.
+                ordered = self._ordered
                 in_place = True
                 for t in changed:
                     self._records[t.number] = t
@@ -116,8 +116,7 @@ class Study:
                     else:
                         in_place = False
                 if not in_place:
-                    ordered = [self._records[k] for k in sorted(self._records)]
-                self._ordered = ordered
+                    self._ordered = [self._records[k] for k in sorted(self._records)]
             self._cursor = cursor
             return self._ordered
 
@@ -289,17 +288,7 @@ class Study:
         values: tuple[float, ...] | None,
         error: str | None,
     ) -> FrozenTrial:
-        data = trial._drain()
-        update = TrialUpdate(
-            params=data.params,
-            distributions=data.distributions,
-            intermediate_values=data.intermediate_values,
-            user_attrs=data.user_attrs,
-            system_attrs=data.system_attrs,
-            state=state,
-            values=values,
-            error=error,
-        )
+        update = trial._drain(state, values, error)
         try:
             applied = self._write(trial._trial_id, update, retries=_WRITE_RETRIES)
         except (TypeError, ValueError) as e:
@@ -318,8 +307,8 @@ class Study:
             applied = False
         trial.finished = True
         if applied:
-            record = trial.snapshot(state).replace(
-                values=values, error=error, datetime_complete=_dt.datetime.now()
+            record = trial.snapshot(
+                state, values=values, error=error, datetime_complete=_dt.datetime.now()
             )
         else:  # the fallback above, or somebody finished it first (e.g. reaped as stale)
             record = self._storage.get_trial(trial._trial_id)

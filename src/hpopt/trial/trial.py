@@ -123,7 +123,9 @@ class Trial:
         self, name: str, choices: Sequence[CategoricalChoice]
     ) -> CategoricalChoice:
         """Suggest one of ``choices``."""
-        if isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence):
+        if type(choices) not in (list, tuple) and (
+            isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence)
+        ):
             raise ValueError(
                 f"parameter {name!r}: choices must be a list or tuple, got {choices!r}"
             )
@@ -246,14 +248,23 @@ class Trial:
         self._pending_system[key] = value
 
     # ------------------------------------------------------------------ buffering
-    def _drain(self) -> TrialUpdate:
-        """Take the buffered writes as one update (the buffers are cleared)."""
+    def _drain(
+        self,
+        state: TrialState | None = None,
+        values: tuple[float, ...] | None = None,
+        error: str | None = None,
+    ) -> TrialUpdate:
+        """Take the buffered writes as one update (the buffers are cleared); ``state``,
+        ``values`` and ``error`` finish the trial in the same update."""
         update = TrialUpdate(
             params=self._pending_params,
             distributions={n: self._dists[n] for n in self._pending_params},
             intermediate_values=self._pending_iv,
             user_attrs=self._pending_user,
             system_attrs=self._pending_system,
+            state=state,
+            values=values,
+            error=error,
         )
         self._pending_params, self._pending_iv = {}, {}
         self._pending_user, self._pending_system = {}, {}
@@ -279,18 +290,28 @@ class Trial:
             self._restore(update)
             raise
 
-    def snapshot(self, state: TrialState = TrialState.RUNNING) -> FrozenTrial:
+    def snapshot(
+        self,
+        state: TrialState = TrialState.RUNNING,
+        *,
+        values: tuple[float, ...] | None = None,
+        error: str | None = None,
+        datetime_complete: _dt.datetime | None = None,
+    ) -> FrozenTrial:
         """A record of the trial as this handle sees it now (no storage read)."""
         return FrozenTrial(
             number=self.number,
             trial_id=self._trial_id,
             state=state,
+            values=values,
             params=FrozenMap(self._params),
             distributions=FrozenMap(self._dists),
             intermediate_values=FrozenMap(self._iv),
             user_attrs=FrozenMap(self._user_attrs),
             system_attrs=FrozenMap(self._system_attrs),
             datetime_start=self.datetime_start,
+            datetime_complete=datetime_complete,
+            error=error,
         )
 
     def __repr__(self) -> str:

@@ -1,0 +1,1 @@
+"""Benchmarks: sampler overhead and (later) optimization quality against peers."""
