@@ -24,7 +24,7 @@ def test_import_hpopt_loads_no_heavy_dependency() -> None:
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
 
 
-def test_a_quiet_random_search_stays_light() -> None:
+def test_a_first_trial_without_progress_bar_stays_light() -> None:
     loaded = _modules_after(
         "import hpopt\n"
         "s = hpopt.create_study(sampler=hpopt.QMCSampler(seed=0))\n"

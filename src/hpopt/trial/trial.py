@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,24 @@ __all__ = ["FIXED_PARAMS_KEY", "Trial"]
 
 #: System attribute holding the parameters of an enqueued trial.
 FIXED_PARAMS_KEY = "fixed_params"
+
+
+# Distributions are immutable values, and objectives suggest the same ones trial after
+# trial: build each once (validation is the costly part of a suggest call). ``typed``
+# keeps 1, 1.0 and True apart, so invalid arguments still reach the constructor.
+@functools.lru_cache(maxsize=4096, typed=True)
+def _float(name: str, low: Any, high: Any, log: Any, step: Any) -> Float:
+    return Float(low, high, log=log, step=step, name=name)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _int(name: str, low: Any, high: Any, log: Any, step: Any) -> Int:
+    return Int(low, high, log=log, step=step, name=name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _categorical(name: str, keys: tuple[tuple[type, Any], ...]) -> Categorical:
+    return Categorical(tuple(c for _, c in keys), name=name)
 
 
 class Trial:
@@ -111,13 +130,21 @@ class Trial:
         self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
     ) -> float:
         """Suggest a float in ``[low, high]`` (log scale, or on a grid of ``step``)."""
-        return float(self.suggest(name, Float(low, high, log=log, step=step, name=name)))
+        try:
+            dist = _float(name, low, high, log, step)
+        except TypeError:  # unhashable arguments: let the constructor explain
+            dist = Float(low, high, log=log, step=step, name=name)
+        return float(self.suggest(name, dist))
 
     def suggest_int(
         self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
     ) -> int:
         """Suggest an integer in ``[low, high]`` (log scale, or with ``step``)."""
-        return int(self.suggest(name, Int(low, high, log=log, step=step, name=name)))
+        try:
+            dist = _int(name, low, high, log, step)
+        except TypeError:  # unhashable arguments: let the constructor explain
+            dist = Int(low, high, log=log, step=step, name=name)
+        return int(self.suggest(name, dist))
 
     def suggest_categorical(
         self, name: str, choices: Sequence[CategoricalChoice]
@@ -129,7 +156,12 @@ class Trial:
             raise ValueError(
                 f"parameter {name!r}: choices must be a list or tuple, got {choices!r}"
             )
-        return self.suggest(name, Categorical(tuple(choices), name=name))  # type: ignore[no-any-return]
+        try:
+            keys = tuple((type(c), c) for c in choices)
+            dist = _categorical(name, keys)
+        except TypeError:  # unhashable choices: let the constructor explain
+            dist = Categorical(tuple(choices), name=name)
+        return self.suggest(name, dist)  # type: ignore[no-any-return]
 
     def suggest(self, name: str, distribution: Distribution) -> Any:
         """Suggest a value of ``name`` from any distribution object."""
@@ -142,7 +174,7 @@ class Trial:
                 )
             return self._params[name]
         known = self.study._known_distribution(name)
-        if known is not None:
+        if known is not None and known is not distribution:
             check_compatible(name, known, distribution)
         if distribution.name != name:
             distribution = distribution.with_name(name)
