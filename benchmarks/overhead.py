@@ -1,9 +1,10 @@
 """Optimizer overhead: time per ask + tell of each sampler, next to its Optuna equivalent.
 
 A trivial objective over a 5-D mixed space (a float, a log float, an int, a stepped int and
-a categorical) runs with in-memory storage; the figure at N trials is the median time of
-trials N-49 .. N (ask, the five suggests, tell). Each configuration runs ``--repeats``
-times, alternating hpopt and the peer, and the median of the repeats is reported.
+a categorical) runs with in-memory storage; the figure at N trials is the median CPU time
+of trials N-49 .. N (ask, the five suggests, tell), with the wall-clock ratio alongside.
+Each configuration runs ``--repeats`` times, alternating hpopt and the peer, and the median
+of the repeats is reported; a run that exceeds ``--budget`` seconds stops early.
 
 Run ``python -m benchmarks.overhead`` (add ``--write docs/benchmarks.md`` to update the
 table there). To add a sampler, add an entry to ``CASES``.
@@ -89,39 +90,39 @@ CASES: dict[str, OverheadCase] = {
 }
 
 
-def _time_hpopt(sampler: BaseSampler, n_trials: int, budget_s: float) -> list[float]:
-    study = hpopt.create_study(sampler=sampler)
-    times: list[float] = []
-    clock = time.perf_counter
-    deadline = clock() + budget_s
+@dataclass
+class Timings:
+    """Seconds per trial, in order: process CPU time and wall-clock time."""
+
+    cpu: list[float]
+    wall: list[float]
+
+
+def _time_trials(study: Any, n_trials: int, budget_s: float) -> Timings:
+    """Run ask / objective / tell ``n_trials`` times (hpopt and Optuna share this API)."""
+    timings = Timings([], [])
+    cpu, wall = time.process_time, time.perf_counter
+    deadline = wall() + budget_s
     for _ in range(n_trials):
-        t0 = clock()
+        c0, w0 = cpu(), wall()
         trial = study.ask()
-        value = objective(trial)
-        study.tell(trial, value)
-        times.append(clock() - t0)
-        if clock() > deadline:
+        study.tell(trial, objective(trial))
+        timings.cpu.append(cpu() - c0)
+        timings.wall.append(wall() - w0)
+        if wall() > deadline:
             break
-    return times
+    return timings
 
 
-def _time_optuna(sampler: Any, n_trials: int, budget_s: float) -> list[float]:
+def _hpopt_study(sampler: BaseSampler) -> Any:
+    return hpopt.create_study(sampler=sampler)
+
+
+def _optuna_study(sampler: Any) -> Any:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = optuna.create_study(sampler=sampler)
-    times: list[float] = []
-    clock = time.perf_counter
-    deadline = clock() + budget_s
-    for _ in range(n_trials):
-        t0 = clock()
-        trial = study.ask()
-        value = objective(trial)
-        study.tell(trial, value)
-        times.append(clock() - t0)
-        if clock() > deadline:
-            break
-    return times
+    return optuna.create_study(sampler=sampler)
 
 
 def _window_median(times: list[float], n: int) -> float | None:
@@ -131,12 +132,24 @@ def _window_median(times: list[float], n: int) -> float | None:
     return statistics.median(times[max(0, n - WINDOW) : n])
 
 
+def _summarize(runs: list[list[float]], checkpoints: tuple[int, ...]) -> dict[int, float | None]:
+    """Per checkpoint, the median over runs of the window medians (None if any run
+    stopped before it)."""
+    out: dict[int, float | None] = {}
+    for c in checkpoints:
+        medians = [m for m in (_window_median(t, c) for t in runs) if m is not None]
+        out[c] = statistics.median(medians) if len(medians) == len(runs) else None
+    return out
+
+
 @dataclass
 class Result:
     """Per checkpoint: median seconds per trial (None: not reached within the budget)."""
 
-    ours: dict[int, float | None]
-    peer: dict[int, float | None] | None
+    ours_cpu: dict[int, float | None]
+    ours_wall: dict[int, float | None]
+    peer_cpu: dict[int, float | None] | None = None
+    peer_wall: dict[int, float | None] | None = None
     peer_reached: int | None = None
 
 
@@ -144,44 +157,47 @@ def run_case(
     case: OverheadCase, checkpoints: tuple[int, ...], repeats: int, budget_s: float
 ) -> Result:
     n = max(checkpoints)
-    ours_runs: list[list[float]] = []
-    peer_runs: list[list[float]] = []
-    for r in range(repeats):
-        ours_runs.append(_time_hpopt(case.ours(r), n, budget_s))
+    ours: list[Timings] = []
+    peer: list[Timings] = []
+    for r in range(repeats):  # alternate, so both libraries see the same machine load
+        ours.append(_time_trials(_hpopt_study(case.ours(r)), n, budget_s))
         if case.peer is not None:
-            peer_runs.append(_time_optuna(case.peer(r), n, budget_s))
-
-    def summarize(runs: list[list[float]]) -> dict[int, float | None]:
-        out: dict[int, float | None] = {}
-        for c in checkpoints:
-            medians = [m for m in (_window_median(t, c) for t in runs) if m is not None]
-            out[c] = statistics.median(medians) if len(medians) == len(runs) else None
-        return out
-
-    peer = summarize(peer_runs) if peer_runs else None
-    reached = min(len(t) for t in peer_runs) if peer_runs else None
-    return Result(summarize(ours_runs), peer, reached)
+            peer.append(_time_trials(_optuna_study(case.peer(r)), n, budget_s))
+    result = Result(
+        _summarize([t.cpu for t in ours], checkpoints),
+        _summarize([t.wall for t in ours], checkpoints),
+    )
+    if peer:
+        result.peer_cpu = _summarize([t.cpu for t in peer], checkpoints)
+        result.peer_wall = _summarize([t.wall for t in peer], checkpoints)
+        result.peer_reached = min(len(t.cpu) for t in peer)
+    return result
 
 
 def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1e3:.3f} ms"
 
 
+def _ratio(theirs: float | None, ours: float | None) -> str:
+    return f"{theirs / ours:.1f}x" if theirs and ours else "-"
+
+
 def table(results: dict[str, Result], checkpoints: tuple[int, ...], budget_s: float) -> str:
     lines = [
-        "| sampler | trials | hpopt | Optuna | Optuna / hpopt |",
-        "|---|---:|---:|---:|---:|",
+        "| sampler | trials | hpopt | Optuna | Optuna / hpopt | same, wall clock |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for name, res in results.items():
         for c in checkpoints:
-            ours = res.ours[c]
-            theirs = res.peer[c] if res.peer else None
-            if res.peer is not None and theirs is None:
+            ours, theirs = res.ours_cpu[c], res.peer_cpu[c] if res.peer_cpu else None
+            if res.peer_cpu is not None and theirs is None:
                 peer_cell = f"capped: {res.peer_reached:,} trials in {budget_s:g} s"
             else:
                 peer_cell = _ms(theirs)
-            ratio = f"{theirs / ours:.1f}x" if ours and theirs else "-"
-            lines.append(f"| {name} | {c:,} | {_ms(ours)} | {peer_cell} | {ratio} |")
+            wall = _ratio(res.peer_wall[c], res.ours_wall[c]) if res.peer_wall else "-"
+            lines.append(
+                f"| {name} | {c:,} | {_ms(ours)} | {peer_cell} | {_ratio(theirs, ours)} | {wall} |"
+            )
     return "\n".join(lines)
 
 
@@ -209,10 +225,12 @@ def report(results: dict[str, Result], args: argparse.Namespace) -> str:
             "",
             f"Measured {_dt.date.today():%Y-%m-%d} on {machine} (shared machine); {_versions()}.",
             "",
-            "Time per trial (ask, five suggests, tell) with in-memory storage, 5-D mixed "
-            "space (float, log float, int, stepped int, categorical), trivial objective; "
-            f"median of the last {WINDOW} trials at each count, median of {args.repeats} "
-            f"runs with alternating libraries. Each run stops after {args.budget:g} s. "
+            "CPU time of the process per trial (ask, five suggests, tell; the machine is "
+            "shared, so wall-clock times swing with other load: their ratio is in the last "
+            "column) with in-memory storage, 5-D mixed space (float, log float, int, "
+            "stepped int, categorical), trivial objective; median of the last "
+            f"{WINDOW} trials at each count, median of {args.repeats} runs with "
+            f"alternating libraries. Each run stops after {args.budget:g} s. "
             "Grid: the same 5,292-point grid over that space for both. Reproduce: "
             "`python -m benchmarks.overhead --write docs/benchmarks.md`.",
             "",

@@ -68,7 +68,7 @@ class Study:
         self._known_dists: dict[str, Distribution] = {}
         self._stop_flag = False
         # Handles this process asked for, so `tell(number)` finds their buffered writes.
-        self._live: weakref.WeakValueDictionary[int, Trial] = weakref.WeakValueDictionary()
+        self._live: dict[int, weakref.ref[Trial]] = {}
 
     # ------------------------------------------------------------------ basic facts
     @property
@@ -206,7 +206,7 @@ class Study:
                 raise SpaceExhausted(f"{type(self.sampler).__name__} has nothing left to propose")
             record = self._storage.create_trial(self._study_id)
         trial = Trial(self, record)
-        self._live[trial.number] = trial
+        self._live[trial.number] = weakref.ref(trial)
         try:
             self.scheduler.on_trial_start(view, trial)
             keep = self.scheduler.history_filter(view, trial)
@@ -272,7 +272,8 @@ class Study:
         return self._finish(trial, state, final_values, error)
 
     def _handle_for_number(self, number: int) -> Trial:
-        live = self._live.get(number)
+        ref = self._live.get(number)
+        live = ref() if ref is not None else None
         if live is not None and not live.finished:
             return live
         trial_id = self._storage.get_trial_id_from_number(self._study_id, number)
@@ -306,6 +307,7 @@ class Study:
             self._write(trial._trial_id, fallback, retries=_WRITE_RETRIES)
             applied = False
         trial.finished = True
+        self._live.pop(trial.number, None)
         if applied:
             record = trial.snapshot(
                 state, values=values, error=error, datetime_complete=_dt.datetime.now()
