@@ -20,7 +20,7 @@ from hpopt.study import (  # isort: skip
     get_all_study_summaries,
     load_study,
 )
-from hpopt.samplers import GPSampler, RandomSampler, TPESampler
+from hpopt.samplers import GPSampler, GridSampler, QMCSampler, RandomSampler, TPESampler
 from hpopt.schedulers import (
     ASHAScheduler,
     BOHBScheduler,
@@ -52,6 +52,8 @@ __all__ = [
     "MedianScheduler",
     "PatientScheduler",
     "PercentileScheduler",
+    "GridSampler",
+    "QMCSampler",
     "RandomSampler",
     "SearchSpace",
     "SpaceExhausted",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, TypeVar
 
 K = TypeVar("K")
@@ -31,6 +31,20 @@ class FrozenMap(Mapping[K, V]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._d
+
+    # The read methods delegate to the dict (read-only views), instead of the Mapping
+    # mixins' Python-level loops: records are read on every trial.
+    def get(self, key: K, default: Any = None) -> Any:
+        return self._d.get(key, default)
+
+    def keys(self) -> KeysView[K]:
+        return self._d.keys()
+
+    def values(self) -> ValuesView[V]:
+        return self._d.values()
+
+    def items(self) -> ItemsView[K, V]:
+        return self._d.items()
 
     def __repr__(self) -> str:
         return repr(self._d)

@@ -85,13 +85,9 @@ def test_scores_agree_with_grid_search_on_the_same_points() -> None:
         {"logisticregression__C": hpopt.Categorical(Cs)},
         n_trials=3,
         cv=3,
-        sampler=hpopt.GridSampler({"logisticregression__C": Cs})
-        if hasattr(hpopt, "GridSampler")
-        else None,
+        sampler=hpopt.GridSampler({"logisticregression__C": Cs}),
         random_state=0,
     )
-    if not hasattr(hpopt, "GridSampler"):
-        pytest.skip("GridSampler not available in this build")
     ours.fit(X, y)
     ref = GridSearchCV(est, {"logisticregression__C": Cs}, cv=3).fit(X, y)
     got = {

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from hpopt.samplers.base import BaseSampler, intersection_search_space
+from hpopt.samplers.base import (
+    BaseSampler,
+    FinishedTrialScanner,
+    IntersectionSearchSpace,
+    intersection_search_space,
+)
 from hpopt.samplers.gp import GPSampler
+from hpopt.samplers.grid import GridSampler
+from hpopt.samplers.qmc import QMCSampler
 from hpopt.samplers.random import RandomSampler
 from hpopt.samplers.tpe import TPESampler
 
 __all__ = [
     "BaseSampler",
+    "FinishedTrialScanner",
     "GPSampler",
+    "GridSampler",
+    "IntersectionSearchSpace",
+    "QMCSampler",
     "RandomSampler",
     "TPESampler",
     "default_sampler",

@@ -14,7 +14,12 @@ if TYPE_CHECKING:
     from hpopt.study.view import StudyView
     from hpopt.trial.trial import Trial
 
-__all__ = ["BaseSampler", "intersection_search_space"]
+__all__ = [
+    "BaseSampler",
+    "FinishedTrialScanner",
+    "IntersectionSearchSpace",
+    "intersection_search_space",
+]
 
 
 class BaseSampler(abc.ABC):
@@ -86,3 +91,82 @@ def intersection_search_space(
             if name not in t.distributions or t.distributions[name] != space[name]:
                 del space[name]
     return space or {}
+
+
+class FinishedTrialScanner:
+    """Hands each finished trial of a study to the caller once, across many views.
+
+    Finished records never change, so a sampler that aggregates over history (visited grid
+    points, the intersection search space) can keep its aggregate and look only at trials
+    that finished since its last call: the cost per call is the number of trials from the
+    oldest unfinished one on, not the length of the history.
+
+    The scanner follows one study (by name); :meth:`scan` reports ``reset=True`` when it
+    sees another study or a shorter history (a filtered view), and the caller then
+    rebuilds its aggregate from the trials it is given.
+    """
+
+    def __init__(self) -> None:
+        self._study: str | None = None
+        self._length = 0
+        self._frontier = 0  # every trial numbered below this is finished and was reported
+        self._reported: set[int] = set()  # finished trials at or beyond the frontier
+
+    def scan(self, view: StudyView) -> tuple[list[FrozenTrial], list[FrozenTrial], bool]:
+        """Return ``(newly_finished, unfinished, reset)`` for ``view``.
+
+        ``unfinished`` are the RUNNING and WAITING trials (all of them, every call).
+        """
+        reset = view.study_name != self._study or len(view) < self._length
+        if reset:
+            self._study, self._frontier, self._reported = view.study_name, 0, set()
+        self._length = len(view)
+        finished: list[FrozenTrial] = []
+        unfinished: list[FrozenTrial] = []
+        advancing = True
+        for t in view.trials_from(self._frontier):
+            if not t.state.is_finished():
+                advancing = False
+                unfinished.append(t)
+                continue
+            if t.number not in self._reported:
+                finished.append(t)
+            if advancing:
+                self._frontier = t.number + 1
+                self._reported.discard(t.number)
+            else:
+                self._reported.add(t.number)
+        return finished, unfinished, reset
+
+
+class IntersectionSearchSpace:
+    """Incremental :func:`intersection_search_space`: the parameters present, with one
+    distribution, in every COMPLETE (and, optionally, PRUNED) trial seen so far.
+
+    Samplers call :meth:`calculate` once per trial; each call costs only the trials that
+    finished since the previous one.
+    """
+
+    def __init__(self, *, include_pruned: bool = False) -> None:
+        self._states = (
+            (TrialState.COMPLETE, TrialState.PRUNED) if include_pruned else (TrialState.COMPLETE,)
+        )
+        self._scanner = FinishedTrialScanner()
+        self._space: dict[str, Distribution] | None = None
+
+    def calculate(self, view: StudyView) -> dict[str, Distribution]:
+        """The intersection search space of ``view`` (a new dict; iteration order follows
+        the first trial that counted)."""
+        finished, _, reset = self._scanner.scan(view)
+        if reset:
+            self._space = None
+        for t in finished:
+            if t.state not in self._states:
+                continue
+            if self._space is None:
+                self._space = {n: d for n, d in t.distributions.items() if not d.single()}
+                continue
+            for name in list(self._space):
+                if t.distributions.get(name) != self._space[name]:
+                    del self._space[name]
+        return dict(self._space or {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
     from hpopt.trial.trial import Trial
 
 __all__ = ["RandomSampler"]
+
+_BLOCK = 256
 
 
 class RandomSampler(BaseSampler):
@@ -28,12 +31,20 @@ class RandomSampler(BaseSampler):
 
     def __init__(self, seed: int | None = None) -> None:
         self._seed = seed
-        self._rng = np.random.default_rng(seed)
+        self._lock = threading.Lock()
+        self.reseed(seed)
 
     def reseed(self, seed: int | None) -> None:
-        self._rng = np.random.default_rng(seed)
+        with self._lock:
+            self._rng = np.random.default_rng(seed)
+            self._buffer: list[float] = []
 
     def sample_independent(
         self, view: StudyView, trial: Trial, name: str, distribution: Distribution
     ) -> Any:
-        return distribution.from_unit(float(self._rng.random()))
+        # Draws come in blocks (the same stream as one draw at a time, far fewer calls).
+        with self._lock:
+            if not self._buffer:
+                self._buffer = self._rng.random(_BLOCK).tolist()[::-1]
+            u = self._buffer.pop()
+        return distribution.from_unit(u)

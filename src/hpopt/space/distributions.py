@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 __all__ = [
@@ -119,7 +119,9 @@ class Float(Distribution):
 
     def __post_init__(self) -> None:
         n = self.name
-        _check_finite(n, "Float", low=self.low, high=self.high)
+        plain = type(self.low) is float and type(self.high) is float  # the common case
+        if not (plain and math.isfinite(self.low) and math.isfinite(self.high)):
+            _check_finite(n, "Float", low=self.low, high=self.high)
         if self.low > self.high:
             raise _bad(n, "Float", f"low ({self.low}) must not be greater than high ({self.high})")
         if self.log and self.low <= 0:
@@ -132,9 +134,14 @@ class Float(Distribution):
                 raise _bad(n, "Float", "step and log=True cannot be used together")
             # Snap high down onto the grid, as users of other libraries expect.
             k = math.floor((self.high - self.low) / self.step + 1e-9)
+            # An on-grid high (e.g. one this code snapped) keeps its k despite the
+            # rounding of the division above: rebuilding a distribution is idempotent.
+            if self.low + (k + 1) * self.step <= self.high:
+                k += 1
             object.__setattr__(self, "high", float(self.low + k * self.step))
-        object.__setattr__(self, "low", float(self.low))
-        object.__setattr__(self, "high", float(self.high))
+        if not plain:
+            object.__setattr__(self, "low", float(self.low))
+            object.__setattr__(self, "high", float(self.high))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Float) and (self.low, self.high, self.log, self.step) == (
@@ -168,8 +175,12 @@ class Float(Distribution):
         return min(max((x - lo) / (hi - lo), 0.0), 1.0)
 
     def from_unit(self, u: float) -> float:
+        if self.step is None and u <= 0.0:  # exact ends: exp(log(low)) may miss low
+            return self.low
+        if self.step is None and u >= 1.0:
+            return self.high
         lo, hi = _numeric_unit_bounds(self.low, self.high, self.log, self.step)
-        x = lo + min(max(u, 0.0), 1.0) * (hi - lo)
+        x = lo + u * (hi - lo)
         return self._snap(math.exp(x) if self.log else x)
 
     def contains(self, value: Any) -> bool:
@@ -178,8 +189,11 @@ class Float(Distribution):
         if not (self.low <= value <= self.high):
             return False
         if self.step is not None:
-            k = (value - self.low) / self.step
-            return abs(k - round(k)) < 1e-8 * max(1.0, abs(k))
+            k = round((value - self.low) / self.step)
+            nearest = self.low + k * self.step
+            # Grid arithmetic rounds relative to both the step count and the magnitudes.
+            tol = 1e-8 * self.step * max(1, abs(k)) + 1e-12 * max(abs(value), abs(self.low))
+            return abs(value - nearest) <= tol
         return True
 
     def single(self) -> bool:
@@ -220,7 +234,8 @@ class Int(Distribution):
 
     def __post_init__(self) -> None:
         n = self.name
-        for key in ("low", "high", "step"):
+        plain = type(self.low) is int and type(self.high) is int and type(self.step) is int
+        for key in () if plain else ("low", "high", "step"):
             value = getattr(self, key)
             if isinstance(value, float) and value.is_integer():
                 object.__setattr__(self, key, int(value))
@@ -235,8 +250,9 @@ class Int(Distribution):
                 raise _bad(n, "Int", f"log scale needs low >= 1, got low={self.low}")
             if self.step != 1:
                 raise _bad(n, "Int", "step other than 1 and log=True cannot be used together")
-        k = (self.high - self.low) // self.step
-        object.__setattr__(self, "high", self.low + k * self.step)
+        if self.step != 1:
+            k = (self.high - self.low) // self.step
+            object.__setattr__(self, "high", self.low + k * self.step)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Int) and (self.low, self.high, self.log, self.step) == (
@@ -325,10 +341,13 @@ class Categorical(Distribution):
     name: str | None = None
 
     type_tag: ClassVar[str] = "categorical"
+    _keys: tuple[tuple[str, Any], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = self.name
-        if isinstance(self.choices, (str, bytes)) or not isinstance(self.choices, Sequence):
+        if type(self.choices) not in (tuple, list) and (
+            isinstance(self.choices, (str, bytes)) or not isinstance(self.choices, Sequence)
+        ):
             raise _bad(n, "Categorical", f"choices must be a list or tuple, got {self.choices!r}")
         choices = tuple(self.choices)
         if not choices:
@@ -343,18 +362,19 @@ class Categorical(Distribution):
                 )
             if isinstance(c, float) and math.isnan(c):
                 raise _bad(n, "Categorical", "NaN is not a valid choice")
-        keys = [(type(c), c) for c in choices]
+        keys = _choice_keys(choices)
         if len(set(keys)) != len(keys):
             raise _bad(n, "Categorical", f"choices must be distinct, got {list(choices)!r}")
         object.__setattr__(self, "choices", choices)
+        # Type-aware identity of the choices (1, 1.0 and True differ), computed once:
+        # equality checks run on every suggest.
+        object.__setattr__(self, "_keys", keys)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Categorical) and _choice_keys(self.choices) == _choice_keys(
-            other.choices
-        )
+        return isinstance(other, Categorical) and self._keys == other._keys
 
     def __hash__(self) -> int:
-        return hash(("categorical", _choice_keys(self.choices)))
+        return hash(("categorical", self._keys))
 
     def index(self, value: Any) -> int:
         """Index of ``value`` among the choices (type-aware: ``1`` is not ``True``)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import copy
 import datetime as _dt
 import itertools
@@ -46,6 +47,10 @@ class _Study:
     created: _dt.datetime
     trials: list[FrozenTrial] = field(default_factory=list)
     seq: list[int] = field(default_factory=list)  # last change sequence of each trial
+    # Every change as (sequence, trial number), in sequence order, so that an incremental
+    # read costs the number of changes since the cursor, not the number of trials.
+    change_seqs: list[int] = field(default_factory=list)
+    change_numbers: list[int] = field(default_factory=list)
     user_attrs: dict[str, Any] = field(default_factory=dict)
     system_attrs: dict[str, Any] = field(default_factory=dict)
     heartbeats: dict[int, float] = field(default_factory=dict)  # number -> monotonic time
@@ -160,6 +165,8 @@ class InMemoryStorage(BaseStorage):
         else:
             study.trials[number] = record
             study.seq[number] = seq
+        study.change_seqs.append(seq)
+        study.change_numbers.append(number)
 
     def create_trial(
         self, study_id: int, template: FrozenTrial | None = None, *, heartbeat: bool = False
@@ -270,8 +277,10 @@ class InMemoryStorage(BaseStorage):
     def get_trials_since(self, study_id: int, cursor: int) -> tuple[list[FrozenTrial], int]:
         with self._lock:
             study = self._study(study_id)
-            changed = [t for t, s in zip(study.trials, study.seq) if s > cursor]
-            return changed, max(study.seq, default=cursor)
+            start = bisect.bisect_right(study.change_seqs, cursor)
+            numbers = sorted(set(study.change_numbers[start:]))
+            last = study.change_seqs[-1] if study.change_seqs else cursor
+            return [study.trials[n] for n in numbers], last
 
     def get_n_trials(self, study_id: int, states: Container[TrialState] | None = None) -> int:
         with self._lock:

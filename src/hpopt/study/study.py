@@ -8,7 +8,9 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from hpopt.exceptions import SpaceExhausted, StorageError
@@ -71,6 +73,8 @@ class Study:
         self._cursor = 0
         self._known_dists: dict[str, Distribution] = {}
         self._stop_flag = False
+        # Handles this process asked for, so `tell(number)` finds their buffered writes.
+        self._live: dict[int, weakref.ref[Trial]] = {}
         if heartbeat is None:
             stored = self._storage.get_study_system_attrs(self._study_id).get(POLICY_ATTR)
             heartbeat = None if stored is None else HeartbeatPolicy.from_json(stored)
@@ -82,12 +86,13 @@ class Study:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        del state["_lock"]
+        del state["_lock"], state["_live"]  # neither a lock nor weak references pickle
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
+        self._live = {}
 
     # ------------------------------------------------------------------ basic facts
     @property
@@ -119,16 +124,22 @@ class Study:
         with self._lock:
             changed, cursor = self._storage.get_trials_since(self._study_id, self._cursor)
             if changed:
-                appended_in_order = True
+                # Trial numbers are 0, 1, 2, ... (storage contract), so a record's number is
+                # its position: update in place. Views read a prefix of this list (see
+                # StudyView), so appending never changes what an older view holds.
+                ordered = self._ordered
+                in_place = True
                 for t in changed:
-                    if t.number not in self._records and t.number != len(self._records):
-                        appended_in_order = False
                     self._records[t.number] = t
                     for name, dist in t.distributions.items():
                         self._known_dists.setdefault(name, dist)
-                if appended_in_order:
-                    self._ordered = list(self._records.values())
-                else:
+                    if t.number < len(ordered):
+                        ordered[t.number] = t
+                    elif t.number == len(ordered):
+                        ordered.append(t)
+                    else:
+                        in_place = False
+                if not in_place:
                     self._ordered = [self._records[k] for k in sorted(self._records)]
             self._cursor = cursor
             return self._ordered
@@ -227,6 +238,7 @@ class Study:
                 raise SpaceExhausted(f"{type(self.sampler).__name__} has nothing left to propose")
             record = self._storage.create_trial(self._study_id, heartbeat=beats)
         trial = Trial(self, record)
+        self._live[trial.number] = weakref.ref(trial)
         try:
             if self._heartbeat is not None:
                 self._heartbeat.start(trial)
@@ -309,6 +321,10 @@ class Study:
         return self._finish(trial, state, final_values, error)
 
     def _handle_for_number(self, number: int) -> Trial:
+        ref = self._live.get(number)
+        live = ref() if ref is not None else None
+        if live is not None and not live.finished:
+            return live
         trial_id = self._storage.get_trial_id_from_number(self._study_id, number)
         record = self._storage.get_trial(trial_id)
         if record.state is not TrialState.RUNNING:
@@ -322,30 +338,35 @@ class Study:
         values: tuple[float, ...] | None,
         error: str | None,
     ) -> FrozenTrial:
-        data = trial._drain()
-        update = TrialUpdate(
-            params=data.params,
-            distributions=data.distributions,
-            intermediate_values=data.intermediate_values,
-            user_attrs=data.user_attrs,
-            system_attrs=data.system_attrs,
-            state=state,
-            values=values,
-            error=error,
-        )
+        update = trial._drain(state, values, error)
         try:
             applied = self._write(trial._trial_id, update, retries=_WRITE_RETRIES)
+        except (TypeError, ValueError) as e:
+            # The buffered data cannot be stored (e.g. an attribute that is not JSON): record
+            # the trial as failed, with the reason, rather than leave it RUNNING.
+            reason = f"could not record the trial: {type(e).__name__}: {e}"
+            fallback = replace(
+                update,
+                user_attrs={},
+                system_attrs={},
+                state=TrialState.FAIL,
+                values=None,
+                error=reason if error is None else f"{error}\n{reason}",
+            )
+            self._write(trial._trial_id, fallback, retries=_WRITE_RETRIES)
+            applied = False
         finally:
             # Also when the write failed for good: the silent trial then goes stale and is
             # failed by the next reaper instead of staying RUNNING.
             if self._heartbeat is not None:
                 self._heartbeat.stop(trial._trial_id)
         trial.finished = True
+        self._live.pop(trial.number, None)
         if applied:
-            record = trial.snapshot(state).replace(
-                values=values, error=error, datetime_complete=_dt.datetime.now()
+            record = trial.snapshot(
+                state, values=values, error=error, datetime_complete=_dt.datetime.now()
             )
-        else:  # somebody finished it first (e.g. reaped as stale): theirs is the record
+        else:  # the fallback above, or somebody finished it first (e.g. reaped as stale)
             record = self._storage.get_trial(trial._trial_id)
         if type(self.sampler).after_trial is not BaseSampler.after_trial:
             self.sampler.after_trial(self._view(), record, record.state, record.values)

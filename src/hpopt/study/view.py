@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Container, Sequence
 from typing import Any
 
@@ -17,14 +18,16 @@ _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 class StudyView:
     """What a sampler or scheduler may know about a study: its directions and its trials.
 
-    Views are cheap: the study keeps one incremental cache of records and views read it.
-    ``version`` changes whenever the trials change, so a sampler can cache derived arrays
-    keyed on it.
+    Views are cheap: the study keeps one incremental cache of records and a view reads
+    the first ``length`` entries of it, without copying. Trials created after the view
+    never appear in it; a trial that changed state since (RUNNING to COMPLETE, say) may
+    show its newer record. ``version`` changes whenever the trials change, so a sampler
+    can cache derived arrays keyed on it.
 
     Parameters
     ----------
     trials
-        Records ordered by number.
+        Records ordered by number (the view reads, never writes, this sequence).
     directions
         The study's directions.
     version
@@ -33,6 +36,8 @@ class StudyView:
         The study's name.
     system_attrs
         The study's system attributes (read-only use).
+    length
+        How many of ``trials`` belong to the view (default: all of them now).
     """
 
     def __init__(
@@ -43,8 +48,10 @@ class StudyView:
         version: Any = None,
         study_name: str = "",
         system_attrs: dict[str, Any] | None = None,
+        length: int | None = None,
     ) -> None:
         self._trials = trials
+        self._length = len(trials) if length is None else length
         self.directions: tuple[StudyDirection, ...] = tuple(directions)
         self.version = version
         self.study_name = study_name
@@ -61,9 +68,10 @@ class StudyView:
 
     def get_trials(self, states: Container[TrialState] | None = None) -> list[FrozenTrial]:
         """Trials ordered by number, optionally only those in ``states``."""
+        trials = self._trials[: self._length]
         if states is None:
-            return list(self._trials)
-        return [t for t in self._trials if t.state in states]
+            return list(trials)
+        return [t for t in trials if t.state in states]
 
     def completed(self) -> list[FrozenTrial]:
         """COMPLETE trials."""
@@ -73,13 +81,18 @@ class StudyView:
         """RUNNING trials (proposals whose results are pending)."""
         return self.get_trials((TrialState.RUNNING,))
 
+    def trials_from(self, number: int) -> list[FrozenTrial]:
+        """Trials whose number is at least ``number`` (cheap: a binary search, then a slice)."""
+        start = bisect.bisect_left(self._trials, number, 0, self._length, key=lambda t: t.number)
+        return list(self._trials[start : self._length])
+
     def __len__(self) -> int:
-        return len(self._trials)
+        return self._length
 
     def filtered(self, keep: Callable[[FrozenTrial], bool], tag: Any = None) -> StudyView:
         """A view of only the trials for which ``keep`` is true (e.g. one Hyperband bracket)."""
         return StudyView(
-            [t for t in self._trials if keep(t)],
+            [t for t in self._trials[: self._length] if keep(t)],
             self.directions,
             version=(self.version, tag),
             study_name=self.study_name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -48,6 +49,24 @@ RESUMED_FROM_KEY = "resumed_from"
 #: System attribute of a resumed trial: the step its predecessor paused at (the learning
 #: curve up to this step was copied from the predecessor).
 RESUMED_AT_KEY = "resumed_at_step"
+
+
+# Distributions are immutable values, and objectives suggest the same ones trial after
+# trial: build each once (validation is the costly part of a suggest call). ``typed``
+# keeps 1, 1.0 and True apart, so invalid arguments still reach the constructor.
+@functools.lru_cache(maxsize=4096, typed=True)
+def _float(name: str, low: Any, high: Any, log: Any, step: Any) -> Float:
+    return Float(low, high, log=log, step=step, name=name)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _int(name: str, low: Any, high: Any, log: Any, step: Any) -> Int:
+    return Int(low, high, log=log, step=step, name=name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _categorical(name: str, keys: tuple[tuple[type, Any], ...]) -> Categorical:
+    return Categorical(tuple(c for _, c in keys), name=name)
 
 
 class Trial:
@@ -130,23 +149,38 @@ class Trial:
         self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False
     ) -> float:
         """Suggest a float in ``[low, high]`` (log scale, or on a grid of ``step``)."""
-        return float(self.suggest(name, Float(low, high, log=log, step=step, name=name)))
+        try:
+            dist = _float(name, low, high, log, step)
+        except TypeError:  # unhashable arguments: let the constructor explain
+            dist = Float(low, high, log=log, step=step, name=name)
+        return float(self.suggest(name, dist))
 
     def suggest_int(
         self, name: str, low: int, high: int, *, step: int = 1, log: bool = False
     ) -> int:
         """Suggest an integer in ``[low, high]`` (log scale, or with ``step``)."""
-        return int(self.suggest(name, Int(low, high, log=log, step=step, name=name)))
+        try:
+            dist = _int(name, low, high, log, step)
+        except TypeError:  # unhashable arguments: let the constructor explain
+            dist = Int(low, high, log=log, step=step, name=name)
+        return int(self.suggest(name, dist))
 
     def suggest_categorical(
         self, name: str, choices: Sequence[CategoricalChoice]
     ) -> CategoricalChoice:
         """Suggest one of ``choices``."""
-        if isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence):
+        if type(choices) not in (list, tuple) and (
+            isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence)
+        ):
             raise ValueError(
                 f"parameter {name!r}: choices must be a list or tuple, got {choices!r}"
             )
-        return self.suggest(name, Categorical(tuple(choices), name=name))  # type: ignore[no-any-return]
+        try:
+            keys = tuple((type(c), c) for c in choices)
+            dist = _categorical(name, keys)
+        except TypeError:  # unhashable choices: let the constructor explain
+            dist = Categorical(tuple(choices), name=name)
+        return self.suggest(name, dist)  # type: ignore[no-any-return]
 
     def suggest(self, name: str, distribution: Distribution) -> Any:
         """Suggest a value of ``name`` from any distribution object."""
@@ -159,7 +193,7 @@ class Trial:
                 )
             return self._params[name]
         known = self.study._known_distribution(name)
-        if known is not None:
+        if known is not None and known is not distribution:
             check_compatible(name, known, distribution)
         if distribution.name != name:
             distribution = distribution.with_name(name)
@@ -314,14 +348,23 @@ class Trial:
         self._pending_system[key] = value
 
     # ------------------------------------------------------------------ buffering
-    def _drain(self) -> TrialUpdate:
-        """Take the buffered writes as one update (the buffers are cleared)."""
+    def _drain(
+        self,
+        state: TrialState | None = None,
+        values: tuple[float, ...] | None = None,
+        error: str | None = None,
+    ) -> TrialUpdate:
+        """Take the buffered writes as one update (the buffers are cleared); ``state``,
+        ``values`` and ``error`` finish the trial in the same update."""
         update = TrialUpdate(
             params=self._pending_params,
             distributions={n: self._dists[n] for n in self._pending_params},
             intermediate_values=self._pending_iv,
             user_attrs=self._pending_user,
             system_attrs=self._pending_system,
+            state=state,
+            values=values,
+            error=error,
         )
         self._pending_params, self._pending_iv = {}, {}
         self._pending_user, self._pending_system = {}, {}
@@ -347,18 +390,28 @@ class Trial:
             self._restore(update)
             raise
 
-    def snapshot(self, state: TrialState = TrialState.RUNNING) -> FrozenTrial:
+    def snapshot(
+        self,
+        state: TrialState = TrialState.RUNNING,
+        *,
+        values: tuple[float, ...] | None = None,
+        error: str | None = None,
+        datetime_complete: _dt.datetime | None = None,
+    ) -> FrozenTrial:
         """A record of the trial as this handle sees it now (no storage read)."""
         return FrozenTrial(
             number=self.number,
             trial_id=self._trial_id,
             state=state,
+            values=values,
             params=FrozenMap(self._params),
             distributions=FrozenMap(self._dists),
             intermediate_values=FrozenMap(self._iv),
             user_attrs=FrozenMap(self._user_attrs),
             system_attrs=FrozenMap(self._system_attrs),
             datetime_start=self.datetime_start,
+            datetime_complete=datetime_complete,
+            error=error,
         )
 
     def __repr__(self) -> str:
