@@ -16,7 +16,8 @@ import pytest
 import hpopt
 from hpopt import InMemoryStorage, TrialState
 from hpopt.execution import run_worker
-from hpopt.execution.worker import load_objective_ref, reap_stale_trials
+from hpopt.execution.worker import load_objective_ref
+from hpopt.study.heartbeat import reap_stale_trials
 
 from .helpers import wait_for
 
@@ -95,8 +96,8 @@ def test_reaping_twice_retries_once() -> None:
     trial = study.ask()
     storage.record_heartbeat(trial.trial_id)
     wait_for(lambda: _age(storage, trial.trial_id) > 0.05, 10, "the heartbeat to age")
-    assert reap_stale_trials(study, 0.05, max_retries=1) == [0]
-    assert reap_stale_trials(study, 0.05, max_retries=1) == []
+    assert reap_stale_trials(storage, study.study_id, 0.05, retry_failed=1) == [0]
+    assert reap_stale_trials(storage, study.study_id, 0.05, retry_failed=1) == []
     assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.WAITING]
 
 
@@ -201,7 +202,12 @@ def test_worker_processes_share_a_postgres_study_and_survive_kill_9(tmp_path: Pa
     # period fails it as stale and runs it again with the same parameters.
     (victim,) = start_workers(url, name, 1, 100, tmp_path, objective="execution.helpers:slow")
     study = hpopt.load_study(study_name=name, storage=url)
-    wait_for(lambda: study.get_trials((TrialState.RUNNING,)) != [], 120, "a running trial")
+    # Mid-trial: its parameter is suggested (and, under heartbeats, written at once).
+    wait_for(
+        lambda: any("x" in t.params for t in study.get_trials((TrialState.RUNNING,))),
+        120,
+        "a running trial with its parameter",
+    )
     victim.send_signal(signal.SIGKILL)
     assert victim.wait(timeout=60) == -signal.SIGKILL
     (dead,) = study.get_trials((TrialState.RUNNING,))
@@ -213,5 +219,8 @@ def test_worker_processes_share_a_postgres_study_and_survive_kill_9(tmp_path: Pa
     record = trials[dead.number]
     assert record.state is TrialState.FAIL and "stale" in (record.error or "")
     (retry,) = [t for t in trials if t.system_attrs.get("retry_of") == dead.number]
-    assert retry.state is TrialState.COMPLETE and dict(retry.params) == dict(record.params)
+    # The retry reuses every parameter the dead trial had suggested (the rescuer's
+    # objective also suggests "y", which the dead trial never reached).
+    assert retry.state is TrialState.COMPLETE and record.params
+    assert {k: retry.params[k] for k in record.params} == dict(record.params)
     assert TrialState.RUNNING not in {t.state for t in trials}

@@ -14,7 +14,7 @@ from hpopt.space.distributions import Float
 from hpopt.storage import BaseStorage, InMemoryStorage, TrialUpdate, default_storage_url
 from hpopt.storage.admin import reap
 from hpopt.storage.sql import SQLStorage
-from hpopt.study.heartbeat import RETRY_COUNT_KEY, RETRY_OF_KEY, HeartbeatPolicy
+from hpopt.study.heartbeat import RETRY_ATTEMPT_KEY, RETRY_OF_KEY, HeartbeatPolicy
 from hpopt.trial.frozen import FrozenTrial
 from hpopt.trial.state import TrialState
 
@@ -152,12 +152,12 @@ def test_live_trial_is_kept_and_its_params_are_persisted(storage: BaseStorage) -
 
 
 def _dead_trial(
-    storage: BaseStorage, study: hpopt.Study, x: float, retry_count: int = 0
+    storage: BaseStorage, study: hpopt.Study, x: float, retry_attempt: int = 0
 ) -> FrozenTrial:
     """A RUNNING trial whose worker wrote its params, beat once, and died."""
     template = FrozenTrial(number=-1, state=TrialState.RUNNING)
-    if retry_count:
-        template = template.replace(system_attrs={RETRY_COUNT_KEY: retry_count})
+    if retry_attempt:
+        template = template.replace(system_attrs={RETRY_ATTEMPT_KEY: retry_attempt})
     record = storage.create_trial(study.study_id, template)
     storage.update_trial(
         record.trial_id, TrialUpdate(params={"x": x}, distributions={"x": Float(-3, 3, name="x")})
@@ -190,7 +190,7 @@ def test_ask_reaps_a_dead_trial_and_reruns_its_params(storage: BaseStorage) -> N
     assert record.datetime_complete is not None
     retries = [t for t in study.trials if RETRY_OF_KEY in t.system_attrs]
     assert len(retries) == 1 and retries[0].state is TrialState.COMPLETE
-    assert retries[0].system_attrs[RETRY_COUNT_KEY] == 1
+    assert retries[0].system_attrs[RETRY_ATTEMPT_KEY] == 1
 
 
 def test_a_retry_that_dies_is_not_retried_again(storage: BaseStorage) -> None:
@@ -201,7 +201,7 @@ def test_a_retry_that_dies_is_not_retried_again(storage: BaseStorage) -> None:
         grace_period=0.3,
         retry_failed=1,
     )
-    dead = _dead_trial(storage, study, 0.5, retry_count=1)
+    dead = _dead_trial(storage, study, 0.5, retry_attempt=1)
     reaped: list[int] = []
     wait_until(lambda: reaped.extend(reap(storage, "twice")) or reaped, 30, "the reap")
     assert reaped == [dead.number]

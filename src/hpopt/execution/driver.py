@@ -27,7 +27,7 @@ from hpopt.execution.base import (
     TrialTask,
 )
 from hpopt.execution.remote import RemoteTraceback
-from hpopt.execution.retry import enqueue_retry
+from hpopt.study.heartbeat import enqueue_retry
 from hpopt.study.optimize import FailurePolicy, TrialOutcome, check_outcome
 from hpopt.study.progress import ProgressBar, progress_bar
 from hpopt.trial.state import TrialState
@@ -201,7 +201,7 @@ class _Driver:
         record = self.study.tell(
             running.trial, state=TrialState.FAIL, error=f"worker lost: {cause}"
         )
-        if enqueue_retry(self.study, record, self.backend.max_retries):
+        if enqueue_retry(self.study.storage, self.study.study_id, record, self.backend.max_retries):
             self.retries += 1
         self._finished(TrialOutcome(record), bar)
 

@@ -14,22 +14,18 @@ import importlib
 import logging
 import os
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from hpopt.exceptions import SpaceExhausted, StorageError
-from hpopt.execution.retry import enqueue_retry
+from hpopt.exceptions import SpaceExhausted
 from hpopt.study.optimize import FailurePolicy, check_outcome, run_trial
 
 if TYPE_CHECKING:
     from hpopt.samplers.base import BaseSampler
     from hpopt.storage.base import BaseStorage
-    from hpopt.study.study import Study
 
-__all__ = ["heartbeat", "load_objective_ref", "reap_stale_trials", "run_worker"]
+__all__ = ["load_objective_ref", "run_worker"]
 
 _log = logging.getLogger(__name__)
 
@@ -56,28 +52,6 @@ def load_objective_ref(ref: str) -> Callable[..., Any]:
     if not callable(target):
         raise ValueError(f"{ref!r} is a {type(target).__name__}, not a function")
     return target  # type: ignore[no-any-return]
-
-
-@contextmanager
-def heartbeat(storage: BaseStorage, trial_id: int, interval: float) -> Iterator[None]:
-    """Stamp ``trial_id`` alive now and every ``interval`` seconds until the block ends."""
-    storage.record_heartbeat(trial_id)
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not stop.wait(interval):
-            try:
-                storage.record_heartbeat(trial_id)
-            except StorageError as e:  # a missed beat is tolerated up to the grace period
-                _log.warning("heartbeat of trial id %s failed: %s", trial_id, e)
-
-    thread = threading.Thread(target=beat, name=f"hpopt-heartbeat-{trial_id}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def run_worker(
@@ -139,31 +113,27 @@ def run_worker(
     objective = (
         load_objective_ref(objective_ref) if isinstance(objective_ref, str) else objective_ref
     )
-    study = load_study(study_name=study_name, storage=storage, sampler=sampler)
+    # The study's own heartbeat policy beats for each trial, writes its parameters as they
+    # are suggested, and reaps (and retries) the trials of dead workers at each ask.
+    study = load_study(
+        study_name=study_name,
+        storage=storage,
+        sampler=sampler,
+        heartbeat_interval=heartbeat_interval,
+        grace_period=grace,
+        retry_failed=max_retries,
+    )
     policy = FailurePolicy(max_consecutive_failures)
     deadline = None if timeout is None else time.monotonic() + timeout
     done = 0
     while n_trials is None or done < n_trials:
         if deadline is not None and time.monotonic() >= deadline:
             break
-        reap_stale_trials(study, grace, max_retries)
         try:
             trial = study.ask()
         except SpaceExhausted:
             break
-        with heartbeat(study.storage, trial.trial_id, heartbeat_interval):
-            outcome = run_trial(study, trial, objective, None, catch)
+        outcome = run_trial(study, trial, objective, None, catch)
         done += 1
         check_outcome(outcome, policy)
     return done
-
-
-def reap_stale_trials(study: Study, grace_period: float, max_retries: int) -> list[int]:
-    """Fail the study's trials whose heartbeat is older than ``grace_period`` and queue
-    their retries; returns the numbers failed by this call."""
-    numbers = study.storage.fail_stale_trials(study.study_id, grace_period)
-    if numbers:
-        by_number = {t.number: t for t in study.get_trials()}
-        for number in numbers:
-            enqueue_retry(study, by_number[number], max_retries)
-    return list(numbers)

@@ -8,6 +8,7 @@ each with the same parameters up to ``retry_failed`` times.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Mapping
@@ -15,21 +16,28 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hpopt.exceptions import StorageError
-from hpopt.storage.base import BaseStorage, TrialUpdate
+from hpopt.storage.base import BaseStorage
 from hpopt.trial.frozen import FrozenTrial
 from hpopt.trial.state import TrialState
 
 if TYPE_CHECKING:
     from hpopt.trial.trial import Trial
 
-__all__ = ["POLICY_ATTR", "RETRY_COUNT_KEY", "RETRY_OF_KEY", "HeartbeatPolicy", "reap_stale_trials"]
+__all__ = [
+    "POLICY_ATTR",
+    "RETRY_ATTEMPT_KEY",
+    "RETRY_OF_KEY",
+    "HeartbeatPolicy",
+    "enqueue_retry",
+    "reap_stale_trials",
+]
 
 #: Study system attribute holding the policy, so every process of the study follows it.
 POLICY_ATTR = "heartbeat_policy"
-#: Trial system attributes of a retry: the number of the failed trial, and how many retries
-#: led to this one.
+#: Trial system attributes of a retry: the number of the trial it runs again, and which
+#: retry of that trial it is (1 for the first).
 RETRY_OF_KEY = "retry_of"
-RETRY_COUNT_KEY = "retry_count"
+RETRY_ATTEMPT_KEY = "retry_attempt"
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,35 @@ class HeartbeatPolicy:
         return cls(float(data["interval"]), float(data["grace"]), int(data["retry_failed"]))
 
 
+def enqueue_retry(
+    storage: BaseStorage, study_id: int, failed: FrozenTrial, max_retries: int
+) -> bool:
+    """Queue a new trial with the parameters of ``failed`` unless it used up its retries.
+
+    The retry is a WAITING trial (the next ``ask`` of any process takes it) linked to
+    ``failed`` by the ``retry_of`` and ``retry_attempt`` system attributes. Parameters the
+    trial had not suggested when it died are sampled anew. Returns whether one was queued.
+    """
+    from hpopt.trial.trial import FIXED_PARAMS_KEY
+
+    attempt = int(failed.system_attrs.get(RETRY_ATTEMPT_KEY, 0))
+    if attempt >= max_retries:
+        return False
+    params = {**(failed.system_attrs.get(FIXED_PARAMS_KEY) or {}), **failed.params}
+    template = FrozenTrial(
+        number=-1,
+        state=TrialState.WAITING,
+        user_attrs=dict(failed.user_attrs),
+        system_attrs={
+            FIXED_PARAMS_KEY: params,
+            RETRY_OF_KEY: failed.number,
+            RETRY_ATTEMPT_KEY: attempt + 1,
+        },
+    )
+    storage.create_trial(study_id, template)
+    return True
+
+
 def reap_stale_trials(
     storage: BaseStorage, study_id: int, grace: float, retry_failed: int = 0
 ) -> list[int]:
@@ -96,49 +133,32 @@ def reap_stale_trials(
     Each stale trial is failed by exactly one caller (the storage guarantees it), and only
     that caller enqueues its retry, so a trial is retried once however many processes reap.
     """
-    from hpopt.trial.trial import FIXED_PARAMS_KEY
-
     failed = storage.fail_stale_trials(study_id, grace)
     for number in failed if retry_failed > 0 else ():
         record = storage.get_trial(storage.get_trial_id_from_number(study_id, number))
-        count = int(record.system_attrs.get(RETRY_COUNT_KEY, 0))
-        if count >= retry_failed:
-            continue
-        params = {**(record.system_attrs.get(FIXED_PARAMS_KEY) or {}), **record.params}
-        template = FrozenTrial(
-            number=-1,
-            state=TrialState.WAITING,
-            user_attrs=dict(record.user_attrs),
-            system_attrs={
-                FIXED_PARAMS_KEY: params,
-                RETRY_OF_KEY: number,
-                RETRY_COUNT_KEY: count + 1,
-            },
-        )
-        storage.create_trial(study_id, template)
+        enqueue_retry(storage, study_id, record, retry_failed)
     return failed
 
 
 class Heartbeat:
     """One daemon thread per study object that beats for every trial it runs.
 
-    Each beat also writes the parameters suggested since the last one, so a trial whose
-    worker dies can be retried with the parameters it had.
+    Under a heartbeat policy a trial writes each suggested parameter at once (see
+    :meth:`hpopt.Trial.suggest`), so a trial whose worker dies is retried with the
+    parameters it had; the beats themselves only stamp the trials alive.
     """
 
     def __init__(self, storage: BaseStorage, interval: float) -> None:
         self._storage = storage
         self._interval = interval
         self._lock = threading.Lock()
-        self._trials: dict[int, Trial] = {}
-        self._written: dict[int, set[str]] = {}
+        self._trial_ids: set[int] = set()
         self._thread: threading.Thread | None = None
 
     def start(self, trial: Trial) -> None:
         """Beat for ``trial`` (created with its first heartbeat) until :meth:`stop`."""
         with self._lock:
-            self._trials[trial.trial_id] = trial
-            self._written[trial.trial_id] = set(trial.params)
+            self._trial_ids.add(trial.trial_id)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="hpopt-heartbeat", daemon=True
@@ -147,37 +167,18 @@ class Heartbeat:
 
     def stop(self, trial_id: int) -> None:
         with self._lock:
-            self._trials.pop(trial_id, None)
-            self._written.pop(trial_id, None)
+            self._trial_ids.discard(trial_id)
 
     def _run(self) -> None:
         while True:
             time.sleep(self._interval)
             with self._lock:
-                if not self._trials:
+                if not self._trial_ids:
                     self._thread = None  # the next start() begins a new thread
                     return
-                beating = list(self._trials.items())
-            for trial_id, trial in beating:
-                self._beat(trial_id, trial)
-
-    def _beat(self, trial_id: int, trial: Trial) -> None:
-        params = trial.params  # a copy, taken atomically
-        dists = trial.distributions
-        with self._lock:
-            written = self._written.get(trial_id)
-            if written is None:  # stopped meanwhile
-                return
-            new = {k: v for k, v in params.items() if k not in written and k in dists}
-        try:
-            if new:
-                self._storage.update_trial(
-                    trial_id, TrialUpdate(params=new, distributions={k: dists[k] for k in new})
-                )
-                with self._lock:
-                    written.update(new)
-            self._storage.record_heartbeat(trial_id)
-        except StorageError:
-            # The trial was finished meanwhile, or the storage is briefly unreachable: the
-            # next beat tries again, and a missed beat only matters after the grace period.
-            pass
+                beating = list(self._trial_ids)
+            for trial_id in beating:
+                # Finished meanwhile, or the storage is briefly unreachable: a missed beat
+                # only matters after the grace period.
+                with contextlib.suppress(StorageError):
+                    self._storage.record_heartbeat(trial_id)

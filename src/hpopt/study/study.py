@@ -86,13 +86,16 @@ class Study:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        del state["_lock"], state["_live"]  # neither a lock nor weak references pickle
+        # Locks, threads and weak references do not pickle; they are rebuilt on load.
+        del state["_lock"], state["_live"], state["_heartbeat"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.RLock()
         self._live = {}
+        policy = self.heartbeat_policy
+        self._heartbeat = None if policy is None else Heartbeat(self._storage, policy.interval)
 
     # ------------------------------------------------------------------ basic facts
     @property

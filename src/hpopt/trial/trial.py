@@ -227,6 +227,10 @@ class Trial:
         self._dists[name] = distribution
         self._pending_params[name] = value
         self.study._remember_distribution(name, distribution)
+        if self.study._heartbeat is not None:
+            # Under a heartbeat policy a worker may die at any moment: write each parameter
+            # at once so the trial can be retried with exactly these values.
+            self.flush()
         return value
 
     # ------------------------------------------------------------------ report / prune
