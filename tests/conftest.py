@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Keras 3 runs on the torch backend in these tests (set before anything imports keras).
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
 from hpopt.storage import BaseStorage, InMemoryStorage
 
 #: Every storage backend; each study-level test that takes ``storage`` runs on all of them.
