@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +71,19 @@ class BaseSampler(abc.ABC):
 
     def reseed(self, seed: int | None) -> None:  # noqa: B027
         """Reseed the random state (used to give parallel workers distinct streams)."""
+
+    # Samplers travel to worker processes and live inside pickled estimators (SearchCV);
+    # a sampler's ``_lock``, if it keeps one, is recreated on arrival instead.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        if "_lock" in state:
+            state["_lock"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if "_lock" in state:
+            self._lock = threading.RLock()
 
 
 def intersection_search_space(

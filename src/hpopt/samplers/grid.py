@@ -148,7 +148,7 @@ class GridSampler(BaseSampler):
             [self._space.to_dict(), n_points_per_float], sort_keys=True, default=repr
         ).encode()
         self._fingerprint = hashlib.sha1(spec).hexdigest()[:16]
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.reseed(seed)
 
     # ------------------------------------------------------------------ public facts

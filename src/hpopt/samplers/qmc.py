@@ -87,7 +87,7 @@ class QMCSampler(BaseSampler):
             raise ValueError(f"qmc_type must be one of {_QMC_TYPES}, got {qmc_type!r}")
         self._qmc_type = qmc_type
         self._scramble = bool(scramble)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.reseed(seed)
 
     @property

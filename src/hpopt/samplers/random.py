@@ -31,7 +31,7 @@ class RandomSampler(BaseSampler):
 
     def __init__(self, seed: int | None = None) -> None:
         self._seed = seed
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.reseed(seed)
 
     def reseed(self, seed: int | None) -> None:

@@ -52,6 +52,7 @@ __all__ = [
     "check_failures",
     "check_multi_objective",
     "check_pending_trials",
+    "check_pickle",
     "check_reproducible",
     "check_sampler",
     "seeded",
@@ -470,6 +471,26 @@ def check_pending_trials(factory: SamplerFactory, traits: SamplerTraits) -> None
 
 
 #: Every check by name; each is called as ``check(factory, traits)``.
+@_failure_on_error
+def check_pickle(factory: SamplerFactory, traits: SamplerTraits, *, n_trials: int = 12) -> None:
+    """A study pickled mid-run (sampler state included) goes on exactly as the original."""
+    import pickle
+
+    study = _study(factory, ALL_KINDS_SPACE, seed=3)
+
+    def objective(t: Any) -> float:
+        suggest_all_kinds(t)
+        return _score(t)
+
+    study.optimize(objective, n_trials=n_trials, show_progress_bar=False)
+    clone = pickle.loads(pickle.dumps(study))
+    study.optimize(objective, n_trials=8, show_progress_bar=False)
+    clone.optimize(objective, n_trials=8, show_progress_bar=False)
+    assert _sequence(clone.trials) == _sequence(study.trials), (
+        "the unpickled sampler proposed other values than the original"
+    )
+
+
 CHECKS: dict[str, Callable[[SamplerFactory, SamplerTraits], None]] = {
     "bounds": check_bounds,
     "declarative": check_declarative,
@@ -480,6 +501,7 @@ CHECKS: dict[str, Callable[[SamplerFactory, SamplerTraits], None]] = {
     "enqueued": check_enqueued,
     "failures": check_failures,
     "pending_trials": check_pending_trials,
+    "pickle": check_pickle,
 }
 
 
