@@ -39,6 +39,7 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _TINY = 1e-300
 _EDGE = 8.5  # kernel widths beyond which a Gaussian tail is below half an ulp of 1
 _NEGLIGIBLE = 50.0  # log-ratio to the largest term below which a mixture term is dropped
+_BLAS_SINGLE_THREAD = 1 << 18  # m * k * n of a matrix product that OpenBLAS runs on one thread
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,9 @@ class ModelSpace:
         self.categorical = tuple(
             (j, d.n_choices) for j, d in enumerate(dims) if isinstance(d, CategoricalDim)
         )
+        sizes = [c for _, c in self.categorical]
+        self.n_choices = sum(sizes)  # one-hot width of all categorical columns together
+        self.choice_offsets = tuple(int(o) for o in np.cumsum([0, *sizes[:-1]]))
         grid = [
             (d.grid_low, d.grid_high) if isinstance(d, NumericDim) else (-np.inf, np.inf)
             for d in dims
@@ -206,13 +210,12 @@ def _sample_truncnorm(
     return np.asarray(np.clip(mu + sigma * z, low, high))
 
 
-def _neighbor_sigmas(unit: np.ndarray, consider_endpoints: bool) -> np.ndarray:
+def _neighbor_sigmas(unit: np.ndarray, consider_endpoints: bool) -> tuple[np.ndarray, np.ndarray]:
     """Bandwidth of each kernel, per row of ``(d, n)`` unit values: the larger gap to its
-    sorted neighbours (the range ends 0 and 1 count)."""
+    sorted neighbours (the range ends 0 and 1 count). Also returns each row's sort order."""
     d, n = unit.shape
-    flat = np.argsort(unit, axis=1)
-    flat += np.arange(0, d * n, n)[:, None]  # flat positions in the (d, n) array
-    flat = flat.ravel()
+    order = np.argsort(unit, axis=1)
+    flat = (order + np.arange(0, d * n, n)[:, None]).ravel()  # positions in the (d, n) array
     padded = np.empty((d, n + 2))
     padded[:, 0], padded[:, -1] = 0.0, 1.0
     padded[:, 1:-1] = unit.ravel()[flat].reshape(d, n)
@@ -223,7 +226,25 @@ def _neighbor_sigmas(unit: np.ndarray, consider_endpoints: bool) -> np.ndarray:
         sigmas[:, -1] = gaps[:, -2]
     out = np.empty(d * n)
     out[flat] = sigmas.ravel()
-    return out.reshape(d, n)
+    return out.reshape(d, n), order
+
+
+def _distinct_kernels(
+    mus: np.ndarray, sigmas: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Collapse equal (centre, width) kernels of one dimension.
+
+    ``order`` sorts ``mus``; equal kernels are then adjacent (up to a few runs per centre,
+    which is enough). Returns the distinct centres and widths and, per kernel, its index
+    among them.
+    """
+    mu_s, sigma_s = mus[order], sigmas[order]
+    new = np.empty(len(order), dtype=bool)
+    new[0] = True
+    new[1:] = (mu_s[1:] != mu_s[:-1]) | (sigma_s[1:] != sigma_s[:-1])
+    which = np.empty(len(order), dtype=np.intp)
+    which[order] = np.cumsum(new) - 1
+    return mu_s[new], sigma_s[new], which
 
 
 class ParzenEstimator:
@@ -249,13 +270,14 @@ class ParzenEstimator:
     Notes
     -----
     Numeric dimensions are rescaled to ``[0, 1]`` inside the estimator and held as one
-    ``(dims, kernels)`` array. The Gaussian exponents of all continuous dimensions are
-    evaluated together as one matrix product (expanding ``(x - mu)^2 / s^2``; safe because
-    both ``x`` and ``mu`` lie in ``[0, 1]`` and ``s >= 0.01``). Stepped dimensions use the
-    probability mass of the point's grid cell, computed once per distinct (centre, width)
-    kernel and distinct point value. Truncation masses are evaluated only for kernels near a
-    range end, and mixture terms more than ``exp(-50)`` below the largest one are skipped;
-    both are below float64 resolution, so the density is unchanged.
+    ``(dims, kernels)`` array. The log kernel weights, the Gaussian exponents of all
+    continuous dimensions (expanding ``(x - mu)^2 / s^2``; safe because both ``x`` and
+    ``mu`` lie in ``[0, 1]`` and ``s >= 0.01``) and the categorical log probabilities (by a
+    one-hot encoding of the points) are evaluated together as one matrix product. Stepped
+    dimensions use the probability mass of the point's grid cell, computed once per
+    distinct (centre, width) kernel and distinct point value. Truncation masses are
+    evaluated only for kernels near a range end, and mixture terms more than ``exp(-50)``
+    below the largest one are skipped; both are below float64 resolution.
     """
 
     def __init__(
@@ -277,9 +299,13 @@ class ParzenEstimator:
         w[:n] = weights[:n]
         w[n] = prior_weight if n else 1.0
         self.weights = w / w.sum()
-        const = np.log(np.maximum(self.weights, _TINY))
         obs = np.asarray(observations, dtype=float).T  # (d, n)
-        self._stepped_kernels: list[tuple[np.ndarray, np.ndarray]] = []
+        # rows of the matrix that log_pdf multiplies by [1, u^2, u, one-hot choices]
+        dc = len(space.continuous)
+        table = np.empty((1 + 2 * dc + space.n_choices, n_kernels))
+        const = table[0]
+        const[:] = np.log(np.maximum(self.weights, _TINY))
+        self._stepped_kernels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         if len(space.numeric):
             mus = np.empty((len(space.numeric), n_kernels))
             sigmas = np.empty_like(mus)
@@ -287,40 +313,49 @@ class ParzenEstimator:
             mus[:, :n] = unit
             mus[:, n] = 0.5
             sigmas[:, n] = 1.0
+            order = None
             if n and bandwidth == "scott":
                 sigmas[:, :n] = 0.2 * n ** (-1.0 / (len(space.dims) + 4))
             elif n:
-                sigmas[:, :n] = _neighbor_sigmas(unit, consider_endpoints)
+                sigmas[:, :n], order = _neighbor_sigmas(unit, consider_endpoints)
             np.clip(sigmas, 1.0 / min(100.0, 1.0 + n_kernels), 1.0, out=sigmas)
             inv = 1.0 / sigmas
             const -= _log_unit_mass(mus, inv).sum(axis=0)
             self._mus, self._sigmas = mus, sigmas
-            if len(space.continuous):
+            if dc:
                 mu_c, inv_c = mus[space.continuous], inv[space.continuous]
-                inv_var = inv_c * inv_c
-                scaled_mu = mu_c * inv_var
+                inv_var = table[1 : 1 + dc]
+                np.multiply(inv_c, inv_c, out=inv_var)
+                scaled_mu = table[1 + dc : 1 + 2 * dc]
+                np.multiply(mu_c, inv_var, out=scaled_mu)
                 const += np.log(inv_c).sum(axis=0) - space.cont_log_norm
                 const -= 0.5 * (scaled_mu * mu_c).sum(axis=0)
-                self._quad = np.concatenate([-0.5 * inv_var, scaled_mu])  # (2 d_cont, K)
-            # kernels of a stepped dimension often coincide (few grid values): one cell-mass
-            # column per distinct (centre, width) pair
-            self._stepped_kernels = [
-                np.unique(mus[q] + 1j * sigmas[q], return_inverse=True) for _, q, _ in space.stepped
-            ]
-        self._cat_probs: list[np.ndarray] = []  # (K, n_choices) each
-        self._cat_log_probs: list[np.ndarray] = []  # (n_choices, K) each
-        for j, n_choices in space.categorical:
-            probs = np.full((n_kernels, n_choices), prior_weight / n_kernels)
-            probs[np.arange(n), obs[j].astype(int)] += 1.0
-            probs[-1] = 1.0
-            probs /= probs.sum(axis=1, keepdims=True)
-            self._cat_probs.append(probs)
-            self._cat_log_probs.append(np.log(probs.T))
-        self._const = const
+                inv_var *= -0.5
+            for _, q, _ in space.stepped:
+                sort = np.argsort(mus[q, :n]) if order is None else order[q]
+                sort = np.append(sort, n)  # the prior kernel
+                self._stepped_kernels.append(_distinct_kernels(mus[q], sigmas[q], sort))
+        # categorical kernel k: (prior_weight / K + [c == c_k]) / (n_choices prior_weight / K
+        # + 1); the prior kernel is uniform
+        self._cat_choices: list[np.ndarray] = []
+        self._cat_probs: list[tuple[float, float]] = []  # (not chosen, chosen)
+        p = prior_weight / n_kernels
+        kernels = np.arange(n)
+        for (j, n_choices), offset in zip(space.categorical, space.choice_offsets):
+            chosen = obs[j].astype(np.intp)
+            other, hit = p / (n_choices * p + 1.0), (p + 1.0) / (n_choices * p + 1.0)
+            log_probs = table[1 + 2 * dc + offset : 1 + 2 * dc + offset + n_choices]
+            log_probs[:] = math.log(other)
+            log_probs[chosen, kernels] = math.log(hit)
+            log_probs[:, n] = math.log(1.0 / n_choices)
+            self._cat_choices.append(chosen)
+            self._cat_probs.append((other, hit))
+        self._table = table
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """``(size, d)`` model-space draws (stepped values snapped onto their grid)."""
         space = self.space
+        n = len(self.weights) - 1
         # the draws of Generator.choice(p=weights), without its argument checks
         cdf = np.cumsum(self.weights)
         cdf /= cdf[-1]
@@ -334,8 +369,14 @@ class ParzenEstimator:
             out[space.numeric] = space.low + unit * space.span
             for j, _, dim in space.stepped:
                 out[j] = to_model(dim, from_model(dim, out[j]))
-        for (j, n_choices), probs in zip(space.categorical, self._cat_probs):
-            cum = np.cumsum(probs[comp], axis=1)
+        observed = comp < n
+        for (j, n_choices), chosen, (other, hit) in zip(
+            space.categorical, self._cat_choices, self._cat_probs
+        ):
+            probs = np.full((size, n_choices), other)
+            probs[observed, chosen[comp[observed]]] = hit
+            probs[~observed] = 1.0 / n_choices
+            cum = np.cumsum(probs, axis=1)
             u = uniforms[j][:, None] * cum[:, -1:]
             out[j] = np.minimum((cum < u).sum(axis=1), n_choices - 1)
         return out.T
@@ -344,14 +385,26 @@ class ParzenEstimator:
         """Log density (log mass on stepped dimensions) of ``(m, d)`` model-space points."""
         space = self.space
         xt = np.asarray(x, dtype=float).T
-        total = np.empty((xt.shape[1], len(self.weights)))
-        total[:] = self._const
-        if len(space.continuous):
+        m = xt.shape[1]
+        dc = len(space.continuous)
+        features = np.zeros((m, len(self._table)))
+        features[:, 0] = 1.0
+        if dc:
             u = (xt[space.cont_columns] - space.cont_low) / space.cont_span
-            total += np.concatenate([u * u, u]).T @ self._quad
-        for (j, _), log_probs in zip(space.categorical, self._cat_log_probs):
-            total += log_probs[xt[j].astype(int)]
-        for (j, q, dim), (kernels, which) in zip(space.stepped, self._stepped_kernels):
+            features[:, 1 : 1 + dc] = (u * u).T
+            features[:, 1 + dc : 1 + 2 * dc] = u.T
+        points = np.arange(m)
+        for (j, _), offset in zip(space.categorical, space.choice_offsets):
+            features[points, 1 + 2 * dc + offset + xt[j].astype(np.intp)] = 1.0
+        n_kernels = self._table.shape[1]
+        total = np.empty((m, n_kernels))
+        # column blocks keep each product under OpenBLAS's threading threshold: waking its
+        # threads costs milliseconds on a busy machine, far more than the product itself
+        block = max(256, _BLAS_SINGLE_THREAD // (m * len(self._table)))
+        for start in range(0, n_kernels, block):
+            cols = slice(start, start + block)
+            np.matmul(features, self._table[:, cols], out=total[:, cols])
+        for (j, q, dim), (centres, widths, which) in zip(space.stepped, self._stepped_kernels):
             assert dim.step is not None
             # points share few grid values: one row of cell masses per distinct value
             v, row = np.unique(from_model(dim, xt[j]), return_inverse=True)
@@ -359,10 +412,10 @@ class ParzenEstimator:
             if dim.log:
                 edges = np.log(edges)
             edges = (edges - space.low[q]) / space.span[q]
-            z = np.subtract.outer(edges, kernels.real)
-            z *= 1.0 / kernels.imag
+            z = np.subtract.outer(edges, centres)
+            z *= 1.0 / widths
             mass = _log_mass(z[: len(v)], z[len(v) :])
-            total += mass[:, which.ravel()][row.ravel()]
+            total += mass[row.ravel()][:, which]
         peak = total.max(axis=1)
         total -= peak[:, None]
         # exponentiate only the terms that can change the float64 sum: most kernels are far
