@@ -15,6 +15,7 @@ observation ``k`` in every dimension, so correlations between parameters are kep
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ __all__ = [
     "ParzenEstimator",
     "dim_for",
     "from_model",
+    "log_density_ratio",
     "model_space",
     "to_model",
 ]
@@ -383,43 +385,70 @@ class ParzenEstimator:
 
     def log_pdf(self, x: np.ndarray) -> np.ndarray:
         """Log density (log mass on stepped dimensions) of ``(m, d)`` model-space points."""
-        space = self.space
-        xt = np.asarray(x, dtype=float).T
-        m = xt.shape[1]
-        dc = len(space.continuous)
-        features = np.zeros((m, len(self._table)))
-        features[:, 0] = 1.0
-        if dc:
-            u = (xt[space.cont_columns] - space.cont_low) / space.cont_span
-            features[:, 1 : 1 + dc] = (u * u).T
-            features[:, 1 + dc : 1 + 2 * dc] = u.T
-        points = np.arange(m)
-        for (j, _), offset in zip(space.categorical, space.choice_offsets):
-            features[points, 1 + 2 * dc + offset + xt[j].astype(np.intp)] = 1.0
-        n_kernels = self._table.shape[1]
-        total = np.empty((m, n_kernels))
-        # column blocks keep each product under OpenBLAS's threading threshold: waking its
-        # threads costs milliseconds on a busy machine, far more than the product itself
-        block = max(256, _BLAS_SINGLE_THREAD // (m * len(self._table)))
-        for start in range(0, n_kernels, block):
-            cols = slice(start, start + block)
-            np.matmul(features, self._table[:, cols], out=total[:, cols])
-        for (j, q, dim), (centres, widths, which) in zip(space.stepped, self._stepped_kernels):
-            assert dim.step is not None
-            # points share few grid values: one row of cell masses per distinct value
-            v, row = np.unique(from_model(dim, xt[j]), return_inverse=True)
-            edges = np.concatenate([v - 0.5 * dim.step, v + 0.5 * dim.step])
-            if dim.log:
-                edges = np.log(edges)
-            edges = (edges - space.low[q]) / space.span[q]
-            z = np.subtract.outer(edges, centres)
-            z *= 1.0 / widths
-            mass = _log_mass(z[: len(v)], z[len(v) :])
-            total += mass[row.ravel()][:, which]
-        peak = total.max(axis=1)
-        total -= peak[:, None]
-        # exponentiate only the terms that can change the float64 sum: most kernels are far
-        # from a given point, and float64 exp is slow without AVX-512
-        terms = np.zeros_like(total)
-        np.exp(total, out=terms, where=total > -_NEGLIGIBLE)
-        return np.asarray(peak + np.log(terms.sum(axis=1)))
+        return _log_mixtures([self], x)[0]
+
+
+def log_density_ratio(
+    numerator: ParzenEstimator, denominator: ParzenEstimator, x: np.ndarray
+) -> np.ndarray:
+    """``log l(x) - log g(x)`` of two estimators over the same space, in one pass."""
+    log_l, log_g = _log_mixtures([numerator, denominator], x)
+    return log_l - log_g
+
+
+def _log_mixtures(estimators: list[ParzenEstimator], x: np.ndarray) -> list[np.ndarray]:
+    """Log densities of ``(m, d)`` points under estimators that share one space: their
+    kernels are laid side by side and evaluated together."""
+    space = estimators[0].space
+    if any(e.space is not space for e in estimators):
+        raise ValueError("the estimators must share one ModelSpace")
+    xt = np.asarray(x, dtype=float).T
+    m = xt.shape[1]
+    dc = len(space.continuous)
+    table = np.concatenate([e._table for e in estimators], axis=1)
+    bounds = np.cumsum([0, *(e._table.shape[1] for e in estimators)])
+    features = np.zeros((m, len(table)))
+    features[:, 0] = 1.0
+    if dc:
+        u = (xt[space.cont_columns] - space.cont_low) / space.cont_span
+        features[:, 1 : 1 + dc] = (u * u).T
+        features[:, 1 + dc : 1 + 2 * dc] = u.T
+    points = np.arange(m)
+    for (j, _), offset in zip(space.categorical, space.choice_offsets):
+        features[points, 1 + 2 * dc + offset + xt[j].astype(np.intp)] = 1.0
+    total = np.empty((m, table.shape[1]))
+    # column blocks keep each product under OpenBLAS's threading threshold: waking its
+    # threads costs milliseconds on a busy machine, far more than the product itself
+    block = max(256, _BLAS_SINGLE_THREAD // (m * len(table)))
+    for start in range(0, table.shape[1], block):
+        cols = slice(start, start + block)
+        np.matmul(features, table[:, cols], out=total[:, cols])
+    for s, (j, q, dim) in enumerate(space.stepped):
+        assert dim.step is not None
+        kernels = [e._stepped_kernels[s] for e in estimators]
+        centres = np.concatenate([k[0] for k in kernels])
+        widths = np.concatenate([k[1] for k in kernels])
+        first = np.cumsum([0, *(len(k[0]) for k in kernels[:-1])])
+        which = np.concatenate([k[2] + f for k, f in zip(kernels, first)])
+        # points share few grid values: one row of cell masses per distinct value
+        v, row = np.unique(from_model(dim, xt[j]), return_inverse=True)
+        edges = np.concatenate([v - 0.5 * dim.step, v + 0.5 * dim.step])
+        if dim.log:
+            edges = np.log(edges)
+        edges = (edges - space.low[q]) / space.span[q]
+        z = np.subtract.outer(edges, centres)
+        z *= 1.0 / widths
+        mass = _log_mass(z[: len(v)], z[len(v) :])
+        total += mass[row.ravel()][:, which]
+    peaks = []
+    for a, b in itertools.pairwise(bounds):
+        peaks.append(total[:, a:b].max(axis=1))
+        total[:, a:b] -= peaks[-1][:, None]
+    # exponentiate only the terms that can change the float64 sums: most kernels are far
+    # from a given point, and float64 exp is slow without AVX-512
+    terms = np.zeros_like(total)
+    np.exp(total, out=terms, where=total > -_NEGLIGIBLE)
+    return [
+        peak + np.log(terms[:, a:b].sum(axis=1))
+        for peak, (a, b) in zip(peaks, itertools.pairwise(bounds))
+    ]

@@ -13,7 +13,13 @@ import numpy as np
 from hpopt.samplers.base import BaseSampler
 from hpopt.samplers.tpe.history import TrialHistory, internal_value
 from hpopt.samplers.tpe.multi_objective import split_multi_objective
-from hpopt.samplers.tpe.parzen import ModelSpace, ParzenEstimator, dim_for, model_space
+from hpopt.samplers.tpe.parzen import (
+    ModelSpace,
+    ParzenEstimator,
+    dim_for,
+    log_density_ratio,
+    model_space,
+)
 from hpopt.space.distributions import Distribution
 from hpopt.trial.frozen import FrozenTrial
 from hpopt.trial.state import TrialState
@@ -313,7 +319,7 @@ class TPESampler(BaseSampler):
         l_est = ParzenEstimator(model, x_good, w_good, **kw)  # type: ignore[arg-type]
         g_est = ParzenEstimator(model, x_bad, w_bad, **kw)  # type: ignore[arg-type]
         candidates = l_est.sample(self._rng, self.n_ei_candidates)
-        score = l_est.log_pdf(candidates) - g_est.log_pdf(candidates)
+        score = log_density_ratio(l_est, g_est, candidates)
         best = model.from_model_row(candidates[int(np.argmax(score))])
         return {name: d.to_external(v) for name, d, v in zip(names, dists, best)}
 
