@@ -393,7 +393,8 @@ def log_density_ratio(
 ) -> np.ndarray:
     """``log l(x) - log g(x)`` of two estimators over the same space, in one pass."""
     log_l, log_g = _log_mixtures([numerator, denominator], x)
-    return log_l - log_g
+    ratio: np.ndarray = log_l - log_g
+    return ratio
 
 
 def _log_mixtures(estimators: list[ParzenEstimator], x: np.ndarray) -> list[np.ndarray]:

@@ -43,6 +43,20 @@ def default_weights(n: int) -> np.ndarray:
     return np.concatenate([np.linspace(1.0 / n, 1.0, num=n - 25), np.ones(25)])
 
 
+def _smallest(values: np.ndarray, numbers: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the ``k`` smallest ``values``, ties broken by the smaller trial number (the
+    order of a full lexicographic sort, in linear time)."""
+    if k >= len(values):
+        return np.arange(len(values))
+    if k <= 0:
+        return np.empty(0, dtype=np.intp)
+    threshold = np.partition(values, k - 1)[k - 1]
+    below = np.flatnonzero(values < threshold)
+    tied = np.flatnonzero(values == threshold)
+    tied = tied[np.argsort(numbers[tied], kind="stable")[: k - len(below)]]
+    return np.concatenate([below, tied])
+
+
 @dataclass
 class _Split:
     """Rows of the history in the good and bad sets, plus the liars (running trials)."""
@@ -183,10 +197,11 @@ class TPESampler(BaseSampler):
         keys = hist.rank_keys
         complete = keys[:, 0] == 0
         good = np.zeros(hist.n, dtype=bool)
-        if len(view.directions) == 1:
-            order = np.lexsort(
-                (hist.numbers, keys[:, 2], hist.signed_values[:, 0], keys[:, 1], keys[:, 0])
-            )
+        values = hist.signed_values[:, 0]
+        if len(view.directions) == 1 and complete.all() and not np.isnan(values).any():
+            good[_smallest(values, hist.numbers, n_good)] = True
+        elif len(view.directions) == 1:
+            order = np.lexsort((hist.numbers, keys[:, 2], values, keys[:, 1], keys[:, 0]))
             good[order[:n_good]] = True
         else:
             done = rows[complete]
