@@ -447,9 +447,9 @@ def _log_mixtures(estimators: list[ParzenEstimator], x: np.ndarray) -> list[np.n
         total[:, a:b] -= peaks[-1][:, None]
     # exponentiate only the terms that can change the float64 sums: most kernels are far
     # from a given point, and float64 exp is slow without AVX-512
-    terms = np.zeros_like(total)
-    np.exp(total, out=terms, where=total > -_NEGLIGIBLE)
+    kept = total > -_NEGLIGIBLE
+    np.exp(total, out=total, where=kept)
     return [
-        peak + np.log(terms[:, a:b].sum(axis=1))
+        peak + np.log(np.add.reduce(total[:, a:b], axis=1, where=kept[:, a:b]))
         for peak, (a, b) in zip(peaks, itertools.pairwise(bounds))
     ]
