@@ -420,7 +420,7 @@ def _log_mixtures(estimators: list[ParzenEstimator], x: np.ndarray) -> list[np.n
     total = np.empty((m, table.shape[1]))
     # column blocks keep each product under OpenBLAS's threading threshold: waking its
     # threads costs milliseconds on a busy machine, far more than the product itself
-    block = max(256, _BLAS_SINGLE_THREAD // (m * len(table)))
+    block = max(32, _BLAS_SINGLE_THREAD // (m * len(table)))
     for start in range(0, table.shape[1], block):
         cols = slice(start, start + block)
         np.matmul(features, table[:, cols], out=total[:, cols])
