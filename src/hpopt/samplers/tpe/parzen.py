@@ -119,9 +119,9 @@ class ModelSpace:
         self.continuous = np.array(cont, dtype=int)  # positions among the numeric columns
         self.cont_columns = self.numeric[self.continuous]
         self.cont_low, self.cont_span = self.low[self.continuous], self.span[self.continuous]
-        self.cont_log_norm = sum(math.log(num[q].high - num[q].low) for q in cont) + len(cont) * (
-            _LOG_SQRT_2PI
-        )
+        #: sum over continuous columns of log(range) + log(sqrt(2 pi)) (density normalizer)
+        log_spans = sum(math.log(num[q].high - num[q].low) for q in cont)
+        self.cont_log_norm = len(cont) * _LOG_SQRT_2PI + log_spans
         #: ``(column, numeric position, dim)`` of each stepped dimension
         self.stepped = tuple((numeric[q], q, d) for q, d in enumerate(num) if d.step is not None)
         #: ``(column, n_choices)`` of each categorical dimension
