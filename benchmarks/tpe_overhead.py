@@ -1,8 +1,10 @@
 """Sampler overhead per trial (ask + tell) of hpopt's TPESampler and Optuna's TPE.
 
 Each study is pre-filled with N random trials on a 5-D mixed space (float, log float, int,
-categorical, float), then the median time of the next ``--repeat`` ask + suggest + tell
+categorical, float), then the median CPU time of the next ``--repeat`` ask + suggest + tell
 cycles is reported. The objective is trivial, so the time is the sampler's and the study's.
+The studies' cycles are interleaved (one cycle of each in turn), so that a change in the
+machine's load during the run affects every sampler alike.
 
 Usage::
 
@@ -49,16 +51,14 @@ def _value(p: dict[str, Any]) -> float:
     )
 
 
-def _time_cycles(ask_tell: Callable[[], None], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.process_time()
-        ask_tell()
-        times.append(time.process_time() - start)
-    return statistics.median(times) * 1e3
+def _cpu_ms(ask_tell: Callable[[], None]) -> float:
+    start = time.process_time()
+    ask_tell()
+    return (time.process_time() - start) * 1e3
 
 
-def time_hpopt(n: int, repeat: int, **kwargs: Any) -> float:
+def hpopt_cycle(n: int, **kwargs: Any) -> Callable[[], None]:
+    """One ask + suggest + tell of hpopt's TPESampler on a study pre-filled with ``n``."""
     import hpopt
 
     dists = {
@@ -79,10 +79,11 @@ def time_hpopt(n: int, repeat: int, **kwargs: Any) -> float:
         study.tell(trial, _objective(trial))
 
     cycle()  # warm-up: lazy imports, first fit
-    return _time_cycles(cycle, repeat)
+    return cycle
 
 
-def time_optuna(n: int, repeat: int, **kwargs: Any) -> float:
+def optuna_cycle(n: int, **kwargs: Any) -> Callable[[], None]:
+    """The same for Optuna's TPESampler."""
     import optuna
     from optuna.distributions import (
         CategoricalDistribution,
@@ -112,7 +113,7 @@ def time_optuna(n: int, repeat: int, **kwargs: Any) -> float:
         study.tell(trial, _objective(trial))
 
     cycle()
-    return _time_cycles(cycle, repeat)
+    return cycle
 
 
 def main() -> None:
@@ -120,19 +121,21 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--repeat", type=int, default=21)
     args = parser.parse_args()
-    rows: list[tuple[str, Callable[[int], float]]] = [
-        ("hpopt TPESampler (default)", lambda n: time_hpopt(n, args.repeat)),
-        (
-            "hpopt TPESampler(multivariate=False)",
-            lambda n: time_hpopt(n, args.repeat, multivariate=False),
-        ),
-        ("Optuna TPESampler (default)", lambda n: time_optuna(n, args.repeat)),
-        (
-            "Optuna TPESampler(multivariate=True)",
-            lambda n: time_optuna(n, args.repeat, multivariate=True),
-        ),
-    ]
-    results = {name: [fn(n) for n in args.sizes] for name, fn in rows}
+    makers: dict[str, Callable[[int], Callable[[], None]]] = {
+        "hpopt TPESampler (default)": lambda n: hpopt_cycle(n),
+        "hpopt TPESampler(multivariate=False)": lambda n: hpopt_cycle(n, multivariate=False),
+        "Optuna TPESampler (default)": lambda n: optuna_cycle(n),
+        "Optuna TPESampler(multivariate=True)": lambda n: optuna_cycle(n, multivariate=True),
+    }
+    results: dict[str, list[float]] = {name: [] for name in makers}
+    for n in args.sizes:
+        cycles = {name: make(n) for name, make in makers.items()}
+        times: dict[str, list[float]] = {name: [] for name in makers}
+        for _ in range(args.repeat):
+            for name, cycle in cycles.items():
+                times[name].append(_cpu_ms(cycle))
+        for name in makers:
+            results[name].append(statistics.median(times[name]))
     print("| sampler | " + " | ".join(f"@{n}" for n in args.sizes) + " |")
     print("|---|" + "---:|" * len(args.sizes))
     for name, ms in results.items():

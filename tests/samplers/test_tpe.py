@@ -11,13 +11,21 @@ import pytest
 
 import hpopt
 from hpopt import Categorical, Float, Int, TPESampler, TrialState
-from hpopt.samplers.tpe.history import TrialHistory
+from hpopt.samplers.tpe.history import TrialHistory, internal_value
 from hpopt.samplers.tpe.multi_objective import (
     exclusive_contributions,
     non_domination_ranks,
     split_multi_objective,
 )
-from hpopt.samplers.tpe.parzen import ParzenEstimator, dim_for, to_model
+from hpopt.samplers.tpe.parzen import (
+    ParzenEstimator,
+    dim_for,
+    from_model,
+    log_density_ratio,
+    model_space,
+    to_model,
+)
+from hpopt.samplers.tpe.sampler import _smallest
 
 ALL_KINDS = {
     "f": Float(-3.0, 2.5),
@@ -288,6 +296,74 @@ def test_parzen_density_is_normalized_on_every_kind() -> None:
             assert np.trapezoid(dens, xs) == pytest.approx(1.0, abs=1e-3)
         draws = est.sample(rng, 200)
         assert np.all((draws >= dim.low) & (draws <= dim.high))
+
+
+def _brute_force_log_pdf(est: ParzenEstimator, x: np.ndarray) -> float:
+    """log sum_k w_k prod_d kernel_kd(x_d), kernel by kernel with scipy's normal law."""
+    from scipy.stats import norm
+
+    space = est.space
+    log_terms = np.log(est.weights).copy()
+    n_kernels = len(est.weights)
+    for q, j in enumerate(space.numeric):
+        dim = est.dims[j]
+        mu, sigma = est._mus[q], est._sigmas[q]
+        low, span = dim.low, dim.high - dim.low
+        log_norm = np.log(norm.cdf((1 - mu) / sigma) - norm.cdf(-mu / sigma))
+        if dim.step is None:
+            u = (x[j] - low) / span
+            log_terms += norm.logpdf(u, mu, sigma) - np.log(span) - log_norm
+        else:
+            v = float(from_model(dim, np.array([x[j]]))[0])
+            lo, hi = v - dim.step / 2, v + dim.step / 2
+            if dim.log:
+                lo, hi = np.log(lo), np.log(hi)
+            a, b = ((lo - low) / span - mu) / sigma, ((hi - low) / span - mu) / sigma
+            log_terms += np.log(np.maximum(norm.sf(a) - norm.sf(b), 1e-300)) - log_norm
+    for (j, n_choices), chosen in zip(space.categorical, est._cat_choices):
+        p = 2.0 / n_kernels  # prior_weight / K
+        probs = np.full(n_kernels, p / (n_choices * p + 1))
+        probs[: len(chosen)][chosen == int(x[j])] = (p + 1) / (n_choices * p + 1)
+        probs[-1] = 1.0 / n_choices
+        log_terms += np.log(probs)
+    peak = log_terms.max()
+    return float(peak + np.log(np.exp(log_terms - peak).sum()))
+
+
+def test_fast_density_equals_a_kernel_by_kernel_sum_on_a_large_mixed_set() -> None:
+    # many kernels (several matrix-product blocks), tied grid values (shared stepped
+    # kernels), kernels near the range ends and far-away kernels that the fast path skips
+    space = model_space(tuple(dim_for(d) for d in ALL_KINDS.values()))
+    rng = np.random.default_rng(1)
+
+    def rows(n: int) -> np.ndarray:
+        dists = list(ALL_KINDS.values())
+        internal = [
+            [internal_value(d, d.from_unit(float(u))) for d, u in zip(dists, r)]
+            for r in rng.random((n, len(dists)))
+        ]
+        return space.to_model(np.array(internal))
+
+    good = ParzenEstimator(space, rows(30), np.ones(30), prior_weight=2.0)
+    bad = ParzenEstimator(space, rows(3000), np.linspace(0.1, 1.0, 3000), prior_weight=2.0)
+    points = good.sample(rng, 40)
+    ratio = log_density_ratio(good, bad, points)
+    assert np.allclose(ratio, good.log_pdf(points) - bad.log_pdf(points), rtol=0, atol=1e-9)
+    for x in points[:4]:
+        for est in (good, bad):
+            expected = _brute_force_log_pdf(est, x)
+            assert est.log_pdf(x[None])[0] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_good_set_selection_matches_a_full_lexicographic_sort() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 60))
+        values = rng.integers(0, 5, n).astype(float)  # many ties
+        numbers = rng.permutation(n) * 3
+        k = int(rng.integers(0, n + 2))
+        expected = np.sort(np.lexsort((numbers, values))[:k])
+        assert np.sort(_smallest(values, numbers, k)).tolist() == expected.tolist()
 
 
 def test_categorical_kernel_puts_mass_on_observed_choices() -> None:

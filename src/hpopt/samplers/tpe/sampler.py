@@ -13,7 +13,13 @@ import numpy as np
 from hpopt.samplers.base import BaseSampler
 from hpopt.samplers.tpe.history import TrialHistory, internal_value
 from hpopt.samplers.tpe.multi_objective import split_multi_objective
-from hpopt.samplers.tpe.parzen import ParzenEstimator, dim_for, from_model, to_model
+from hpopt.samplers.tpe.parzen import (
+    ModelSpace,
+    ParzenEstimator,
+    dim_for,
+    log_density_ratio,
+    model_space,
+)
 from hpopt.space.distributions import Distribution
 from hpopt.trial.frozen import FrozenTrial
 from hpopt.trial.state import TrialState
@@ -35,6 +41,20 @@ def default_weights(n: int) -> np.ndarray:
     if n < 25:
         return np.ones(n)
     return np.concatenate([np.linspace(1.0 / n, 1.0, num=n - 25), np.ones(25)])
+
+
+def _smallest(values: np.ndarray, numbers: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the ``k`` smallest ``values``, ties broken by the smaller trial number (the
+    order of a full lexicographic sort, in linear time)."""
+    if k >= len(values):
+        return np.arange(len(values))
+    if k <= 0:
+        return np.empty(0, dtype=np.intp)
+    threshold = np.partition(values, k - 1)[k - 1]
+    below = np.flatnonzero(values < threshold)
+    tied = np.flatnonzero(values == threshold)
+    tied = tied[np.argsort(numbers[tied], kind="stable")[: k - len(below)]]
+    return np.concatenate([below, tied])
 
 
 @dataclass
@@ -141,6 +161,7 @@ class TPESampler(BaseSampler):
         self._splits: dict[str, tuple[Any, _Split]] = {}
         self._pending: dict[tuple[str, int], dict[str, float]] = {}
         self._param_order: dict[str, int] = {}
+        self._model_spaces: dict[tuple[Distribution, ...], ModelSpace] = {}
         self._sobol: np.ndarray | None = None
         self.reseed(seed)
 
@@ -176,10 +197,11 @@ class TPESampler(BaseSampler):
         keys = hist.rank_keys
         complete = keys[:, 0] == 0
         good = np.zeros(hist.n, dtype=bool)
-        if len(view.directions) == 1:
-            order = np.lexsort(
-                (hist.numbers, keys[:, 2], hist.signed_values[:, 0], keys[:, 1], keys[:, 0])
-            )
+        values = hist.signed_values[:, 0]
+        if len(view.directions) == 1 and complete.all() and not np.isnan(values).any():
+            good[_smallest(values, hist.numbers, n_good)] = True
+        elif len(view.directions) == 1:
+            order = np.lexsort((hist.numbers, keys[:, 2], values, keys[:, 1], keys[:, 0]))
             good[order[:n_good]] = True
         else:
             done = rows[complete]
@@ -290,38 +312,37 @@ class TPESampler(BaseSampler):
         space: dict[str, Distribution],
     ) -> dict[str, Any]:
         dists = [space[n] for n in names]
-        dims = [dim_for(d) for d in dists]
+        model = self._model_space(dists)
         cols = np.column_stack([hist.column(n) for n in names])
         present = ~np.isnan(cols).any(axis=1)
         good = split.good[present[split.good]]
         bad = split.bad[present[split.bad]]
-        x_good = self._model_rows(cols[good], dims)
-        x_bad = self._model_rows(cols[bad], dims)
+        x_good = model.to_model(cols[good])
+        x_bad = model.to_model(cols[bad])
         w_good = self.weights(len(good))
         w_bad = self.weights(len(bad))
         liars = [r for r in split.liars if all(n in r for n in names)]
         if liars:
             lied = np.array([[r[n] for n in names] for r in liars])
-            x_bad = np.vstack([x_bad, self._model_rows(lied, dims)])
+            x_bad = np.vstack([x_bad, model.to_model(lied)])
             w_bad = np.append(w_bad, np.ones(len(liars)))
         kw = dict(
             prior_weight=self.prior_weight,
             consider_endpoints=self.consider_endpoints,
             bandwidth=self.bandwidth,
         )
-        l_est = ParzenEstimator(dims, x_good, w_good, **kw)  # type: ignore[arg-type]
-        g_est = ParzenEstimator(dims, x_bad, w_bad, **kw)  # type: ignore[arg-type]
+        l_est = ParzenEstimator(model, x_good, w_good, **kw)  # type: ignore[arg-type]
+        g_est = ParzenEstimator(model, x_bad, w_bad, **kw)  # type: ignore[arg-type]
         candidates = l_est.sample(self._rng, self.n_ei_candidates)
-        score = l_est.log_pdf(candidates) - g_est.log_pdf(candidates)
-        best = candidates[int(np.argmax(score))]
-        out: dict[str, Any] = {}
-        for j, (name, dist, dim) in enumerate(zip(names, dists, dims)):
-            internal = float(from_model(dim, np.array([best[j]]))[0])
-            out[name] = dist.to_external(internal)
-        return out
+        score = log_density_ratio(l_est, g_est, candidates)
+        best = model.from_model_row(candidates[int(np.argmax(score))])
+        return {name: d.to_external(v) for name, d, v in zip(names, dists, best)}
 
-    @staticmethod
-    def _model_rows(internal: np.ndarray, dims: list[Any]) -> np.ndarray:
-        if len(internal) == 0:
-            return np.empty((0, len(dims)))
-        return np.column_stack([to_model(d, internal[:, j]) for j, d in enumerate(dims)])
+    def _model_space(self, dists: list[Distribution]) -> ModelSpace:
+        key = tuple(dists)
+        model = self._model_spaces.get(key)
+        if model is None:
+            if len(self._model_spaces) >= 256:  # spaces whose ranges keep changing
+                self._model_spaces.clear()
+            model = self._model_spaces[key] = model_space(tuple(dim_for(d) for d in dists))
+        return model
