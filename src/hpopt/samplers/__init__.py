@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from hpopt.samplers.auto import AutoSampler
 from hpopt.samplers.base import BaseSampler, intersection_search_space
 from hpopt.samplers.gp import GPSampler
 from hpopt.samplers.random import RandomSampler
 from hpopt.samplers.tpe import TPESampler
 
 __all__ = [
+    "AutoSampler",
     "BaseSampler",
     "GPSampler",
     "RandomSampler",
@@ -18,5 +20,5 @@ __all__ = [
 
 
 def default_sampler(seed: int | None = None) -> BaseSampler:
-    """The sampler a study uses when none is given."""
-    return RandomSampler(seed=seed)
+    """The sampler a study uses when none is given: an :class:`AutoSampler`."""
+    return AutoSampler(seed=seed)
