@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 from typing import Any
 
 import pytest
@@ -179,3 +180,15 @@ def test_invalid_arguments() -> None:
         AutoSampler(max_gp_dims=0)
     with pytest.raises(ValueError, match="max_gp_trials"):
         AutoSampler(max_gp_trials=0)
+
+
+def test_pickled_sampler_continues_the_same_stream() -> None:
+    """Samplers travel with pickled objects (fitted searches, worker processes)."""
+    study = hpopt.create_study(sampler=AutoSampler(seed=0))
+    study.optimize(_conditional, n_trials=12)
+    copy = pickle.loads(pickle.dumps(study.sampler))
+    twin = hpopt.create_study(sampler=copy)
+    twin.add_trials(study.trials)
+    study.optimize(_conditional, n_trials=3)
+    twin.optimize(_conditional, n_trials=3)
+    assert [t.params for t in twin.trials[12:]] == [t.params for t in study.trials[12:]]

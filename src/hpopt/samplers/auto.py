@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from hpopt.samplers._lock import SamplerLock
 from hpopt.samplers.base import BaseSampler
 from hpopt.samplers.gp import GPSampler
 from hpopt.samplers.tpe import TPESampler
@@ -80,7 +80,7 @@ class AutoSampler(BaseSampler):
         self.max_gp_trials = max_gp_trials
         self.gp = GPSampler(seed=seed)
         self.tpe = TPESampler(seed=seed)
-        self._lock = threading.Lock()
+        self._lock = SamplerLock()
         self._choices: dict[tuple[str, int], str] = {}
 
     def reseed(self, seed: int | None) -> None:

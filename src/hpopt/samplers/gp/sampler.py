@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from hpopt.samplers._lock import SamplerLock
 from hpopt.samplers.base import BaseSampler, intersection_search_space
 from hpopt.samplers.gp.encoding import SpaceEncoding
 from hpopt.samplers.gp.model import fit_gp
@@ -117,7 +117,7 @@ class GPSampler(BaseSampler):
         self._max_fit = max_fit_trials
         self._warp = warp_outputs
         self._min_noise = min_noise
-        self._lock = threading.RLock()
+        self._lock = SamplerLock()
         self.reseed(seed)
 
     def reseed(self, seed: int | None) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hpopt.samplers._lock import SamplerLock
 from hpopt.samplers.base import BaseSampler
 from hpopt.samplers.tpe.history import TrialHistory, internal_value
 from hpopt.samplers.tpe.multi_objective import split_multi_objective
@@ -136,7 +136,7 @@ class TPESampler(BaseSampler):
         self.startup = startup
         self.weights = weights
         self.bandwidth = bandwidth
-        self._lock = threading.RLock()
+        self._lock = SamplerLock()
         self._histories: dict[str, TrialHistory] = {}
         self._splits: dict[str, tuple[Any, _Split]] = {}
         self._pending: dict[tuple[str, int], dict[str, float]] = {}
