@@ -54,9 +54,9 @@ def test_small_continuous_space_uses_the_gp_exactly() -> None:
     gp.optimize(_bowl, n_trials=14)
     assert _choices(auto) == ["gp"] * 14
     assert [t.params for t in auto.trials] == [t.params for t in gp.trials]
-    # The model's proposals improve on the six Sobol startup points.
+    # The model's proposals improve on the ten Sobol startup points.
     values = [t.value for t in auto.trials]
-    assert min(values[6:]) < 0.25 * min(values[:6])
+    assert min(values[10:]) < 0.25 * min(values[:10])
 
 
 def test_several_objectives_use_tpe_exactly() -> None:
