@@ -20,7 +20,14 @@ from hpopt.study import (  # isort: skip
     get_all_study_summaries,
     load_study,
 )
-from hpopt.samplers import GPSampler, GridSampler, QMCSampler, RandomSampler, TPESampler
+from hpopt.samplers import (
+    AutoSampler,
+    GPSampler,
+    GridSampler,
+    QMCSampler,
+    RandomSampler,
+    TPESampler,
+)
 from hpopt.schedulers import (
     ASHAScheduler,
     BOHBScheduler,
@@ -39,6 +46,7 @@ from hpopt.trial import FrozenTrial, Trial, TrialState
 
 __all__ = [
     "ASHAScheduler",
+    "AutoSampler",
     "BOHBScheduler",
     "Categorical",
     "Condition",

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from hpopt.samplers import GPSampler, GridSampler, QMCSampler, RandomSampler, TPESampler
+from hpopt.samplers import (
+    AutoSampler,
+    GPSampler,
+    GridSampler,
+    QMCSampler,
+    RandomSampler,
+    TPESampler,
+)
 from hpopt.testing.samplers import CHECKS, SamplerFactory, SamplerTraits, seeded
 
 #: name -> factory(seed, space). Samplers that need no space up front use ``seeded``.
@@ -20,6 +27,7 @@ SAMPLER_FACTORIES: dict[str, SamplerFactory] = {
     "tpe": seeded(TPESampler),
     "tpe-univariate": seeded(TPESampler, multivariate=False),
     "gp": seeded(GPSampler),
+    "auto": seeded(AutoSampler),
 }
 
 #: Samplers that refuse multi-objective studies (the kit checks that they refuse clearly).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hpopt.samplers.auto import AutoSampler
 from hpopt.samplers.base import (
     BaseSampler,
     FinishedTrialScanner,
@@ -15,6 +16,7 @@ from hpopt.samplers.random import RandomSampler
 from hpopt.samplers.tpe import TPESampler
 
 __all__ = [
+    "AutoSampler",
     "BaseSampler",
     "FinishedTrialScanner",
     "GPSampler",
@@ -29,5 +31,5 @@ __all__ = [
 
 
 def default_sampler(seed: int | None = None) -> BaseSampler:
-    """The sampler a study uses when none is given."""
-    return RandomSampler(seed=seed)
+    """The sampler a study uses when none is given: an :class:`AutoSampler`."""
+    return AutoSampler(seed=seed)

@@ -102,7 +102,7 @@ class GPSampler(BaseSampler):
         self,
         *,
         seed: int | None = None,
-        n_startup_trials: int = 6,
+        n_startup_trials: int = 10,
         max_fit_trials: int = 300,
         warp_outputs: bool = True,
         min_noise: float = 1e-6,
