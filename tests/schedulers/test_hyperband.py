@@ -43,6 +43,40 @@ def test_brackets_and_budgets() -> None:
     assert hpopt.HyperbandScheduler(2, 30, reduction_factor=2).n_brackets == 4
 
 
+def test_rungs_count_down_from_max_resource_when_the_ratio_is_no_power() -> None:
+    # 30 / 1 is not a power of 3: rungs at 30 * 3**-i (the Hyperband paper's layout), so
+    # the last bracket has no rung and no rung sits just below the full budget.
+    hb = hpopt.HyperbandScheduler(1, 30)
+    assert hb.n_brackets == 4
+    assert [b.rung_resources() for b in hb.brackets] == [
+        [30 / 27, 30 / 9, 10.0],
+        [30 / 9, 10.0],
+        [10.0],
+        [],
+    ]
+    assert [
+        b.rung_resources() for b in hpopt.HyperbandScheduler(2, 30, reduction_factor=2).brackets
+    ] == [
+        [3.75, 7.5, 15.0],
+        [7.5, 15.0],
+        [15.0],
+        [],
+    ]
+
+
+def test_last_bracket_never_stops_a_trial_with_a_non_power_budget() -> None:
+    hb = hpopt.HyperbandScheduler(1, 30)
+    study = hpopt.create_study(direction="maximize", sampler=RandomSampler(seed=3), scheduler=hb)
+    result = simulate(study, max_steps=30, n_trials=120, n_workers=4)
+    bracket = {t.number: t.system_attrs[BRACKET_KEY] for t in study.trials}
+    stopped = [e for e in result.events if e.decision is not Decision.CONTINUE]
+    assert stopped
+    assert all(bracket[e.trial] != 3 for e in stopped)
+    # Bracket 0 is judged at the first report past 30/27, 30/9 and 10 epochs only.
+    assert {e.step for e in stopped if bracket[e.trial] == 0} <= {2, 4, 10}
+    assert all(e.step <= 10 for e in stopped)
+
+
 def test_bracket_assignment_is_proportional_interleaved_and_deterministic() -> None:
     hb = hpopt.HyperbandScheduler(1, 27)
     study = hpopt.create_study(scheduler=hb)

@@ -24,9 +24,13 @@ BRACKET_KEY = "hyperband_bracket"
 class HyperbandScheduler(BaseScheduler):
     """Hyperband over asynchronous successive halving.
 
-    Bracket ``b`` is an :class:`ASHAScheduler` whose first rung is at
-    ``min_resource * reduction_factor**b``: bracket 0 stops early and often, the last
-    bracket runs every trial to ``max_resource``. Each trial is given a bracket when it
+    With ``s_max = floor(log_η(max_resource / min_resource))`` there are ``s_max + 1``
+    brackets; bracket ``b`` is an :class:`ASHAScheduler` with rungs at
+    ``max_resource * η**-(s_max - b - k)`` below ``max_resource`` (``k = 0, 1, ...``), as in
+    the Hyperband paper: bracket 0 stops early and often (its first rung is at
+    ``max_resource / η**s_max``, which is ``min_resource`` when the ratio is a power of
+    ``η`` and a little more otherwise), the last bracket runs every trial to
+    ``max_resource``. Each trial is given a bracket when it
     starts (system attribute ``hyperband_bracket``), deterministically from its number, in
     proportion to the bracket budgets of the Hyperband paper and interleaved, so any prefix
     of trials is spread over all brackets. A trial competes only with its own bracket, and
@@ -69,6 +73,7 @@ class HyperbandScheduler(BaseScheduler):
         self.brackets = [
             _BracketASHA(
                 b,
+                self.n_brackets - 1,
                 min_resource,
                 max_resource,
                 reduction_factor=reduction_factor,
@@ -134,11 +139,18 @@ class HyperbandScheduler(BaseScheduler):
 
 
 class _BracketASHA(ASHAScheduler):
-    """One Hyperband bracket: ASHA over the trials that carry its bracket number."""
+    """One Hyperband bracket: ASHA over the trials that carry its bracket number, with its
+    rungs counted down from ``max_resource`` (the Hyperband paper's ``R * η^-i``)."""
 
-    def __init__(self, bracket: int, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, bracket: int, top: int, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, min_early_stopping_rate=bracket, **kwargs)
         self.bracket = bracket
+        self.top = top
+
+    def rung_resource(self, rung: int) -> float:
+        assert self.max_resource is not None
+        exponent = self.top - self.min_early_stopping_rate - rung
+        return float(self.max_resource / self.reduction_factor**exponent)
 
     def _accepts(self, trial: FrozenTrial) -> bool:
         return trial.system_attrs.get(BRACKET_KEY) == self.bracket
