@@ -17,40 +17,17 @@ from typing import Any
 import numpy as np
 
 import hpopt
+from hpopt.testing import functions
 
 Objective = Callable[[Any], float]
 
-_H6_A = np.array(
-    [
-        [10, 3, 17, 3.5, 1.7, 8],
-        [0.05, 10, 17, 0.1, 8, 14],
-        [3, 3.5, 1.7, 10, 17, 8],
-        [17, 8, 0.05, 10, 0.1, 14],
-    ]
-)
-_H6_P = 1e-4 * np.array(
-    [
-        [1312, 1696, 5569, 124, 8283, 5886],
-        [2329, 4135, 8307, 3736, 1004, 9991],
-        [2348, 1451, 3522, 2883, 3047, 6650],
-        [4047, 8828, 8732, 5743, 1091, 381],
-    ]
-)
-_H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
-
 
 def branin(t: Any) -> float:
-    x1 = t.suggest_float("x1", -5, 10)
-    x2 = t.suggest_float("x2", 0, 15)
-    b, c = 5.1 / (4 * math.pi**2), 5 / math.pi
-    return float(
-        (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1) + 10
-    )
+    return functions.branin(np.array([t.suggest_float("x1", -5, 10), t.suggest_float("x2", 0, 15)]))
 
 
 def hartmann6(t: Any) -> float:
-    x = np.array([t.suggest_float(f"x{i}", 0, 1) for i in range(6)])
-    return float(-(_H6_ALPHA * np.exp(-((_H6_A * (x - _H6_P) ** 2).sum(1)))).sum())
+    return functions.hartmann6(np.array([t.suggest_float(f"x{i}", 0, 1) for i in range(6)]))
 
 
 def rosenbrock4(t: Any) -> float:

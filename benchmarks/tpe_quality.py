@@ -20,38 +20,17 @@ from typing import Any
 
 import numpy as np
 
-Objective = Callable[[Any], float]
+from hpopt.testing import functions
 
-_HARTMANN_A = np.array(
-    [
-        [10, 3, 17, 3.5, 1.7, 8],
-        [0.05, 10, 17, 0.1, 8, 14],
-        [3, 3.5, 1.7, 10, 17, 8],
-        [17, 8, 0.05, 10, 0.1, 14],
-    ]
-)
-_HARTMANN_P = 1e-4 * np.array(
-    [
-        [1312, 1696, 5569, 124, 8283, 5886],
-        [2329, 4135, 8307, 3736, 1004, 9991],
-        [2348, 1451, 3522, 2883, 3047, 6650],
-        [4047, 8828, 8732, 5743, 1091, 381],
-    ]
-)
-_HARTMANN_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+Objective = Callable[[Any], float]
 
 
 def branin(t: Any) -> float:
-    x = t.suggest_float("x1", -5, 10)
-    y = t.suggest_float("x2", 0, 15)
-    b, c = 5.1 / (4 * math.pi**2), 5 / math.pi
-    return (y - b * x * x + c * x - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10
+    return functions.branin(np.array([t.suggest_float("x1", -5, 10), t.suggest_float("x2", 0, 15)]))
 
 
 def hartmann6(t: Any) -> float:
-    x = np.array([t.suggest_float(f"x{i}", 0, 1) for i in range(6)])
-    inner = (_HARTMANN_A * (x - _HARTMANN_P) ** 2).sum(axis=1)
-    return float(-(_HARTMANN_ALPHA * np.exp(-inner)).sum())
+    return functions.hartmann6(np.array([t.suggest_float(f"x{i}", 0, 1) for i in range(6)]))
 
 
 def rosenbrock4(t: Any) -> float:

@@ -15,6 +15,7 @@ from hpopt.samplers.gp.encoding import SpaceEncoding
 from hpopt.samplers.gp.model import GPModel, _neg_log_posterior
 from hpopt.samplers.gp.targets import warp_targets
 from hpopt.space.distributions import Categorical, Float, Int
+from hpopt.testing.functions import branin, hartmann6
 from hpopt.trial.state import TrialState
 
 ALL_KINDS = {
@@ -122,7 +123,7 @@ def test_batch_of_running_trials_gets_distinct_points() -> None:
     for _ in range(5):
         trial = study.ask(space)
         assert trial.config is not None
-        study.tell(trial, _branin(trial.config["x"], trial.config["y"]))
+        study.tell(trial, branin(np.array([trial.config["x"], trial.config["y"]])))
     batch = [study.ask(space) for _ in range(4)]
     points = np.array([[t.params["x"] / 15, t.params["y"] / 15] for t in batch])
     gaps = [np.linalg.norm(a - b) for i, a in enumerate(points) for b in points[i + 1 :]]
@@ -145,44 +146,16 @@ def test_running_trial_of_another_worker_is_avoided() -> None:
     assert abs(second.params["x"] - first.params["x"]) > 1e-3
 
 
-def _branin(x1: float, x2: float) -> float:
-    b, c = 5.1 / (4 * math.pi**2), 5 / math.pi
-    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x1) + 10
-
-
-_H6_A = np.array(
-    [
-        [10, 3, 17, 3.5, 1.7, 8],
-        [0.05, 10, 17, 0.1, 8, 14],
-        [3, 3.5, 1.7, 10, 17, 8],
-        [17, 8, 0.05, 10, 0.1, 14],
-    ]
-)
-_H6_P = 1e-4 * np.array(
-    [
-        [1312, 1696, 5569, 124, 8283, 5886],
-        [2329, 4135, 8307, 3736, 1004, 9991],
-        [2348, 1451, 3522, 2883, 3047, 6650],
-        [4047, 8828, 8732, 5743, 1091, 381],
-    ]
-)
-
-
-def _hartmann6(x: np.ndarray) -> float:
-    alpha = np.array([1.0, 1.2, 3.0, 3.2])
-    return float(-(alpha * np.exp(-((_H6_A * (x - _H6_P) ** 2).sum(1)))).sum())
-
-
 PROBLEMS = {
     "branin": (
         {"x1": Float(-5.0, 10.0), "x2": Float(0.0, 15.0)},
-        lambda p: _branin(p["x1"], p["x2"]),
+        lambda p: branin(np.array([p["x1"], p["x2"]])),
         0.397887,
         20,
     ),
     "hartmann6": (
         {f"x{i}": Float(0.0, 1.0) for i in range(6)},
-        lambda p: _hartmann6(np.array([p[f"x{i}"] for i in range(6)])),
+        lambda p: hartmann6(np.array([p[f"x{i}"] for i in range(6)])),
         -3.32237,
         32,
     ),

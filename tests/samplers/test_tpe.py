@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ from hpopt.samplers.tpe.parzen import (
     to_model,
 )
 from hpopt.samplers.tpe.sampler import _smallest
+from hpopt.testing.functions import branin, hartmann6
 
 ALL_KINDS = {
     "f": Float(-3.0, 2.5),
@@ -51,34 +51,11 @@ def _all_kinds_objective(trial: hpopt.Trial) -> float:
 
 
 def _branin(t: Any) -> float:
-    x = t.suggest_float("x1", -5, 10)
-    y = t.suggest_float("x2", 0, 15)
-    b, c = 5.1 / (4 * math.pi**2), 5 / math.pi
-    return (y - b * x * x + c * x - 6) ** 2 + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10
-
-
-_HA = np.array(
-    [
-        [10, 3, 17, 3.5, 1.7, 8],
-        [0.05, 10, 17, 0.1, 8, 14],
-        [3, 3.5, 1.7, 10, 17, 8],
-        [17, 8, 0.05, 10, 0.1, 14],
-    ]
-)
-_HP = 1e-4 * np.array(
-    [
-        [1312, 1696, 5569, 124, 8283, 5886],
-        [2329, 4135, 8307, 3736, 1004, 9991],
-        [2348, 1451, 3522, 2883, 3047, 6650],
-        [4047, 8828, 8732, 5743, 1091, 381],
-    ]
-)
-_HALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+    return branin(np.array([t.suggest_float("x1", -5, 10), t.suggest_float("x2", 0, 15)]))
 
 
 def _hartmann6(t: Any) -> float:
-    x = np.array([t.suggest_float(f"x{i}", 0, 1) for i in range(6)])
-    return float(-(_HALPHA * np.exp(-(_HA * (x - _HP) ** 2).sum(axis=1))).sum())
+    return hartmann6(np.array([t.suggest_float(f"x{i}", 0, 1) for i in range(6)]))
 
 
 def _best_and_late_hits(
