@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpopt.samplers.base import BaseSampler
 from hpopt.samplers.gp import GPSampler
+from hpopt.samplers.gp.sampler import modelled_trials
 from hpopt.samplers.tpe import TPESampler
 from hpopt.space.distributions import Distribution
 from hpopt.trial.frozen import FrozenTrial
@@ -32,14 +33,17 @@ class AutoSampler(BaseSampler):
     The rule, evaluated on the study's history when each trial starts:
 
     1. several objectives -> **TPE** (its multi-objective variant);
-    2. at least ``max_gp_trials`` completed trials -> **TPE** (a GP ask costs hundreds of
+    2. at least ``max_gp_trials`` finished trials -> **TPE** (a GP ask costs hundreds of
        milliseconds at that size; TPE stays at a few);
-    3. a conditional space -> **TPE**: some parameter appears in some completed trials and not
+    3. a conditional space -> **TPE**: some parameter appears in some finished trials and not
        in others, or with different distributions (the GP models only the parameters all
        trials share and would draw the rest at random);
     4. more than ``max_gp_dims`` parameters seen -> **TPE** (a GP with one lengthscale per
        dimension needs far more than a small budget of points to fit there);
     5. otherwise -> **GP**.
+
+    *Finished* means what both samplers learn from: COMPLETE trials and, with one objective,
+    trials a scheduler pruned after reporting a value (without a scheduler, the COMPLETE ones).
 
     The first trials come from the chosen sampler's own quasi-random (scrambled Sobol) startup.
     Every condition can only become true as a study grows, so a study moves at most once,
@@ -54,7 +58,7 @@ class AutoSampler(BaseSampler):
     max_gp_dims
         Largest number of parameters the GP is used for.
     max_gp_trials
-        Number of completed trials from which TPE takes over.
+        Number of finished trials from which TPE takes over.
 
     Examples
     --------
@@ -92,7 +96,7 @@ class AutoSampler(BaseSampler):
         """``"gp"`` or ``"tpe"``: the sampler the rule picks for the next trial of ``view``."""
         if view.n_objectives > 1:
             return TPE
-        completed = view.completed()
+        completed = modelled_trials(view)  # with a scheduler, pruned trials count too
         if len(completed) >= self.max_gp_trials:
             return TPE
         seen: dict[str, Distribution] = {}

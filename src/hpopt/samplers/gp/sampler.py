@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,14 +14,58 @@ from hpopt.samplers.base import BaseSampler, intersection_search_space
 from hpopt.samplers.gp.encoding import SpaceEncoding
 from hpopt.samplers.gp.model import fit_gp
 from hpopt.samplers.gp.optimize_acqf import optimize_log_ei
-from hpopt.samplers.gp.targets import scalarize, warp_targets
+from hpopt.samplers.gp.targets import ranked_targets, scalarize, warp_targets
 from hpopt.space.distributions import Distribution
+from hpopt.trial.frozen import FrozenTrial
+from hpopt.trial.state import TrialState
 
 if TYPE_CHECKING:
     from hpopt.study.view import StudyView
     from hpopt.trial.trial import Trial
 
-__all__ = ["GPSampler"]
+__all__ = ["GPSampler", "modelled_trials"]
+
+
+def _last(trial: FrozenTrial) -> int:
+    return max(trial.intermediate_values)
+
+
+def _curve(trial: FrozenTrial, sign: float) -> list[tuple[float, float]]:
+    """(step, signed value) sorted by step; a complete trial's value at step infinity (a
+    pruned trial's recorded value is its last report, already in the curve)."""
+    out = sorted((float(s), sign * float(v)) for s, v in trial.intermediate_values.items())
+    if trial.state is TrialState.COMPLETE and trial.values is not None:
+        out.append((math.inf, sign * float(trial.values[0])))
+    return out
+
+
+def _common_budget(curves: list[list[tuple[float, float]]], n_min: int) -> float:
+    """The largest step that at least ``n_min`` trials reached (all trials if fewer)."""
+    last = sorted((c[-1][0] for c in curves), reverse=True)
+    return last[min(n_min, len(last)) - 1]
+
+
+def _at_budget(curve: list[tuple[float, float]], budget: float) -> tuple[float, float]:
+    """The step and value a trial is ranked by: its first report at or past ``budget``, or
+    its last report if it stopped before."""
+    for step, value in curve:
+        if step >= budget:
+            return min(step, budget), (math.inf if math.isnan(value) else value)
+    step, value = curve[-1]
+    return step, (math.inf if math.isnan(value) else value)
+
+
+def modelled_trials(view: StudyView) -> list[FrozenTrial]:
+    """The trials the GP learns from: COMPLETE ones and, with one objective, PRUNED ones
+    that reported a value (a pruned trial without one tells nothing about its parameters)."""
+    if view.n_objectives > 1:
+        return view.completed()
+    return [
+        t
+        for t in view.get_trials((TrialState.COMPLETE, TrialState.PRUNED))
+        if t.state is TrialState.COMPLETE or t.intermediate_values
+    ]
+
 
 Array = NDArray[np.float64]
 
@@ -31,6 +76,9 @@ _N_INCUMBENTS = 5
 #: Random restarts of the hyperparameter fit on a cold start / every few asks.
 _COLD_RESTARTS = 2
 _RESTART_EVERY = 5
+#: With pruned trials, trials are compared at the largest step that at least this share of
+#: them (and at least one more than the number of parameters plus one) reached.
+_COMMON_FRACTION = 0.25
 
 
 _controller: Any = None
@@ -65,6 +113,10 @@ class GPSampler(BaseSampler):
     followed by a discrete local search.
 
     * **Startup**: the first ``n_startup_trials`` trials come from a scrambled Sobol sequence.
+    * **Pruned trials** (single objective): trials a scheduler stopped are modelled too,
+      ranked after every complete trial by the step they reached, then by their last value
+      (see :func:`~hpopt.samplers.gp.targets.ranked_targets`); they count towards
+      ``n_startup_trials``. Without pruned trials nothing changes.
     * **Spaces**: parameters present in every completed trial are sampled jointly; any other
       parameter (e.g. in a conditional branch) is drawn uniformly at random.
     * **Parallel workers**: RUNNING trials are added to the model at their posterior mean
@@ -81,7 +133,8 @@ class GPSampler(BaseSampler):
     seed
         Seed of the random stream; sequential runs with the same seed are reproducible.
     n_startup_trials
-        Number of completed trials before the model is used.
+        Number of finished trials (complete, or pruned with a reported value) before the
+        model is used.
     max_fit_trials
         Largest number of trials the GP is fitted on.
     warp_outputs
@@ -131,7 +184,7 @@ class GPSampler(BaseSampler):
 
     # ------------------------------------------------------------------ sampler interface
     def infer_relative_search_space(self, view: StudyView, trial: Trial) -> dict[str, Distribution]:
-        trials = view.completed()
+        trials = modelled_trials(view)
         if len(trials) < self._n_startup:
             return {}
         return intersection_search_space(trials)
@@ -150,7 +203,7 @@ class GPSampler(BaseSampler):
         self, view: StudyView, trial: Trial, name: str, distribution: Distribution
     ) -> Any:
         with self._lock:
-            if len(view.completed()) < self._n_startup:
+            if len(modelled_trials(view)) < self._n_startup:
                 u = self._sobol_coordinate(trial.number, name)
             else:
                 u = float(self._rng.random())
@@ -170,15 +223,13 @@ class GPSampler(BaseSampler):
 
     def _propose(self, view: StudyView, space: Mapping[str, Distribution]) -> dict[str, Any]:
         enc = SpaceEncoding(space)
-        completed = view.completed()
-        x = np.array([enc.encode(t.params) for t in completed])
-        signs = np.array(view.signs)
-        values = np.array([t.values for t in completed], dtype=float) * signs
-        raw = values[:, 0] if values.shape[1] == 1 else scalarize(values, self._rng)
-        y = warp_targets(raw, warp=self._warp)
+        trials = modelled_trials(view)
+        x = np.array([enc.encode(t.params) for t in trials])
+        targets = self._targets(view, trials, len(space))
+        y = targets(np.arange(len(trials)))
         if len(y) > self._max_fit:
             keep = self._subset(y)
-            x, y = x[keep], warp_targets(raw[keep], warp=self._warp)
+            x, y = x[keep], targets(keep)
 
         key = tuple((n, d) for n, d in space.items())
         warm = self._theta.get(key)
@@ -204,6 +255,28 @@ class GPSampler(BaseSampler):
         incumbent = float(model.y.min())  # fantasies count as observations (kriging believer)
         best_row = optimize_log_ei(model, enc, incumbent, x[order[:_N_INCUMBENTS]], self._rng)
         return enc.decode(best_row)
+
+    def _targets(
+        self, view: StudyView, trials: list[FrozenTrial], n_params: int
+    ) -> Callable[[NDArray[np.intp]], Array]:
+        """The GP targets of a subset of ``trials`` (rows), smaller is better."""
+        signs = np.array(view.signs)
+        complete = [i for i, t in enumerate(trials) if t.state is TrialState.COMPLETE]
+        if len(complete) == len(trials):
+            values = np.array([t.values for t in trials], dtype=float) * signs
+            raw = values[:, 0] if values.shape[1] == 1 else scalarize(values, self._rng)
+            return lambda rows: warp_targets(raw[rows], warp=self._warp)
+        # Single objective with pruned trials (see modelled_trials): rank them all together.
+        sign = float(signs[0])
+        curves = [_curve(t, sign) for t in trials]
+        n_min = max(n_params + 2, math.ceil(len(trials) * _COMMON_FRACTION))
+        budget = _common_budget(curves, n_min)
+        steps, values = np.array([_at_budget(c, budget) for c in curves]).T
+
+        def ranked(rows: NDArray[np.intp]) -> Array:
+            return ranked_targets(steps[rows], values[rows])
+
+        return ranked
 
     def _subset(self, y: Array) -> NDArray[np.intp]:
         """Indices of the best third of ``max_fit_trials`` plus a random spread of the rest."""

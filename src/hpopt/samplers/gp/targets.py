@@ -10,6 +10,21 @@ Heavy-tailed objectives (a few huge losses, as on Rosenbrock or diverging traini
 make a Gaussian model of the raw values useless near the optimum, so the standardized values
 are passed through a Yeo-Johnson power transform fitted by maximum likelihood (as HEBO does)
 and standardized again. The transform is monotone, so the ranking of trials is kept.
+
+Trials stopped by a scheduler (PRUNED) have no final value, only a learning curve. With a
+scheduler such as ASHA most trials end that way, and a model of the few complete ones alone
+would stay in its quasi-random startup or learn little, so single-objective targets then come
+from a ranking of all finished trials (:func:`ranked_targets`): trials are compared at a
+common budget, the largest step that enough of them reached (as BOHB models the largest
+budget with enough observations), by their first value reported at or past it (a complete
+trial's final value if the budget is its end); trials that stopped before it rank after
+those, the further they got the better, then by their last value (the order Optuna's TPE
+uses for pruned trials). Ranks are turned into normal scores (a Gaussian copula, as in
+Salinas et al., 2020), which the GP models like any other target. Comparing at a common
+budget rather than ranking complete trials first matters under ASHA: the first trials reach
+every rung unopposed and complete whatever their value, while good trials that come later
+are stopped at a rung by the best ones. Without pruned trials the targets are the warped
+values above.
 """
 
 from __future__ import annotations
@@ -19,7 +34,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["scalarize", "warp_targets"]
+__all__ = ["ranked_targets", "scalarize", "warp_targets"]
 
 Array = NDArray[np.float64]
 
@@ -35,6 +50,37 @@ def scalarize(values: Array, rng: np.random.Generator) -> Array:
     w = rng.dirichlet(np.ones(values.shape[1]))
     wf = f * w
     return np.asarray(wf.max(1) + _AUGMENT * wf.sum(1), dtype=float)
+
+
+def ranked_targets(steps: Array, values: Array) -> Array:
+    """Normal scores of trials ranked by the step they are compared at, then by value.
+
+    Parameters
+    ----------
+    steps
+        The step each trial is compared at (``inf`` for a final value); larger is better.
+    values
+        Its signed value there (minimization; NaN counts as the worst).
+
+    Returns
+    -------
+    ``Phi^-1((rank + 1/2) / n)`` of each trial's rank (0 is the best) in the order of
+    decreasing step, then increasing value; tied trials share their mean rank.
+    """
+    from scipy.special import ndtri
+    from scipy.stats import rankdata
+
+    neg_step = -np.asarray(steps, dtype=float)
+    values = np.asarray(values, dtype=float)
+    value = np.where(np.isnan(values), np.inf, values)
+    order = np.lexsort((value, neg_step))
+    keys = np.stack([neg_step, value], axis=1)[order]
+    # Ids of distinct keys in sorted order, then the mean rank of each tie group.
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = np.any(keys[1:] != keys[:-1], axis=1)
+    ranks = np.empty(len(order))
+    ranks[order] = rankdata(np.cumsum(new), method="average") - 1.0
+    return np.asarray(ndtri((ranks + 0.5) / len(order)), dtype=float)
 
 
 def _standardize(y: Array) -> Array:
