@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from hpopt.samplers._pruned import COMMON_FRACTION, compare_at, curve
 from hpopt.samplers.base import BaseSampler, intersection_search_space
 from hpopt.samplers.gp.encoding import SpaceEncoding
 from hpopt.samplers.gp.model import fit_gp
@@ -28,31 +29,6 @@ __all__ = ["GPSampler", "modelled_trials"]
 
 def _last(trial: FrozenTrial) -> int:
     return max(trial.intermediate_values)
-
-
-def _curve(trial: FrozenTrial, sign: float) -> list[tuple[float, float]]:
-    """(step, signed value) sorted by step; a complete trial's value at step infinity (a
-    pruned trial's recorded value is its last report, already in the curve)."""
-    out = sorted((float(s), sign * float(v)) for s, v in trial.intermediate_values.items())
-    if trial.state is TrialState.COMPLETE and trial.values is not None:
-        out.append((math.inf, sign * float(trial.values[0])))
-    return out
-
-
-def _common_budget(curves: list[list[tuple[float, float]]], n_min: int) -> float:
-    """The largest step that at least ``n_min`` trials reached (all trials if fewer)."""
-    last = sorted((c[-1][0] for c in curves), reverse=True)
-    return last[min(n_min, len(last)) - 1]
-
-
-def _at_budget(curve: list[tuple[float, float]], budget: float) -> tuple[float, float]:
-    """The step and value a trial is ranked by: its first report at or past ``budget``, or
-    its last report if it stopped before."""
-    for step, value in curve:
-        if step >= budget:
-            return min(step, budget), (math.inf if math.isnan(value) else value)
-    step, value = curve[-1]
-    return step, (math.inf if math.isnan(value) else value)
 
 
 def modelled_trials(view: StudyView) -> list[FrozenTrial]:
@@ -76,9 +52,6 @@ _N_INCUMBENTS = 5
 #: Random restarts of the hyperparameter fit on a cold start / every few asks.
 _COLD_RESTARTS = 2
 _RESTART_EVERY = 5
-#: With pruned trials, trials are compared at the largest step that at least this share of
-#: them (and at least one more than the number of parameters plus one) reached.
-_COMMON_FRACTION = 0.25
 
 
 _controller: Any = None
@@ -267,11 +240,9 @@ class GPSampler(BaseSampler):
             raw = values[:, 0] if values.shape[1] == 1 else scalarize(values, self._rng)
             return lambda rows: warp_targets(raw[rows], warp=self._warp)
         # Single objective with pruned trials (see modelled_trials): rank them all together.
-        sign = float(signs[0])
-        curves = [_curve(t, sign) for t in trials]
-        n_min = max(n_params + 2, math.ceil(len(trials) * _COMMON_FRACTION))
-        budget = _common_budget(curves, n_min)
-        steps, values = np.array([_at_budget(c, budget) for c in curves]).T
+        curves = [curve(t, float(signs[0])) for t in trials]
+        n_min = max(n_params + 2, math.ceil(len(trials) * COMMON_FRACTION))
+        steps, values = compare_at(curves, n_min)
 
         def ranked(rows: NDArray[np.intp]) -> Array:
             return ranked_targets(steps[rows], values[rows])

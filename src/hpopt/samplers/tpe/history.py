@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from hpopt.samplers._pruned import Curve, curve
 from hpopt.space.distributions import Categorical, Distribution
 from hpopt.trial.frozen import FrozenTrial
 from hpopt.trial.state import TrialState
@@ -63,8 +64,10 @@ class TrialHistory:
         ``(n, n_objectives)`` values times the direction signs (smaller is better); NaN for
         pruned rows.
     rank_group, rank_step, rank_value
-        How pruned rows are ranked after complete ones: group (complete, pruned with a
-        reported value, pruned without), the negated last step, and the signed last value.
+        Group (complete, pruned with a reported value, pruned without), the negated last
+        step, and the signed last value (used with several objectives).
+    curves
+        With one objective, each row's learning curve (:func:`hpopt.samplers._pruned.curve`).
     distributions
         The latest distribution seen for each parameter.
     groups
@@ -81,6 +84,8 @@ class TrialHistory:
         self._numbers = np.zeros(self._capacity, dtype=np.int64)
         self._values = np.full((self._capacity, len(signs)), np.nan)
         self._rank = np.zeros((self._capacity, 3))
+        #: Learning curves of the rows (single objective), see :mod:`hpopt.samplers._pruned`.
+        self.curves: list[Curve] = []
         self.columns: dict[str, _Column] = {}
         self.distributions: dict[str, Distribution] = {}
         self.groups: list[frozenset[str]] = []
@@ -163,6 +168,8 @@ class TrialHistory:
         if t.state is TrialState.COMPLETE and t.values is not None:
             self._values[i] = np.asarray(t.values, dtype=float) * self.signs
         self._rank[i] = rank
+        if len(self.signs) == 1:
+            self.curves.append(curve(t, float(self.signs[0])))
         names = set()
         for name, value in t.params.items():
             dist = t.distributions.get(name)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hpopt.samplers._pruned import COMMON_FRACTION, compare_at
 from hpopt.samplers.base import BaseSampler
 from hpopt.samplers.tpe.history import TrialHistory, internal_value
 from hpopt.samplers.tpe.multi_objective import split_multi_objective
@@ -105,8 +106,13 @@ class TPESampler(BaseSampler):
 
     Notes
     -----
-    PRUNED trials are used through their last reported value: they rank after every
-    complete trial, among themselves by the latest step reached, then by that value.
+    PRUNED trials are used through their learning curves (one objective): trials are
+    compared at the largest step that at least a quarter of them reached, by their first
+    value reported there (a complete trial's final value if that is the end); trials that
+    stopped before rank after, by the step they reached, then their last value (see
+    :mod:`hpopt.samplers._pruned`). With enough complete trials this is Optuna's order:
+    complete trials first, pruned ones after. With several objectives pruned trials rank
+    after complete ones by step, then last value of the first objective.
     Trials that failed are ignored. Running trials are seen through the parameters that
     are stored, and, for proposals this sampler made itself, through those proposals.
 
@@ -201,7 +207,8 @@ class TPESampler(BaseSampler):
         if len(view.directions) == 1 and complete.all() and not np.isnan(values).any():
             good[_smallest(values, hist.numbers, n_good)] = True
         elif len(view.directions) == 1:
-            order = np.lexsort((hist.numbers, keys[:, 2], values, keys[:, 1], keys[:, 0]))
+            steps, at = compare_at(hist.curves, math.ceil(hist.n * COMMON_FRACTION))
+            order = np.lexsort((hist.numbers, at, -steps))
             good[order[:n_good]] = True
         else:
             done = rows[complete]

@@ -1,4 +1,4 @@
-"""The GP (and AutoSampler) learn from trials a scheduler pruned, ranked after complete ones."""
+"""GP, TPE and AutoSampler learn from trials a scheduler pruned (hpopt.samplers._pruned)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 import hpopt
 from hpopt.samplers import AutoSampler
+from hpopt.samplers._pruned import compare_at, curve
 from hpopt.samplers.gp.sampler import modelled_trials
 from hpopt.samplers.gp.targets import ranked_targets, warp_targets
 from hpopt.space.distributions import Float
@@ -181,3 +182,41 @@ def test_auto_sampler_sees_a_conditional_space_in_pruned_trials() -> None:
     sampler = study.sampler
     assert isinstance(sampler, AutoSampler)
     assert sampler.choose(study._view()) == "tpe"
+
+
+def _lucky_first_history(study: hpopt.Study) -> None:
+    """A first trial that completed unopposed with a poor curve, better ones pruned at 3."""
+    study.add_trial(_complete(0.1, {1: 0.9, 3: 0.8, 9: 0.7}, 0.6))
+    study.add_trial(_pruned(0.5, {1: 0.5, 3: 0.3}))
+    study.add_trial(_pruned(0.6, {1: 0.4, 3: 0.2}))
+    study.add_trial(_pruned(0.7, {1: 0.6, 3: 0.5}))
+    for x in (0.2, 0.3, 0.4, 0.8):
+        study.add_trial(_pruned(x, {1: x + 1.0}))
+
+
+def test_compare_at_the_common_budget_and_after_it_by_step_then_value() -> None:
+    study = hpopt.create_study()
+    _lucky_first_history(study)
+    curves = [curve(t, 1.0) for t in study.trials]
+    steps, values = compare_at(curves, 4)
+    assert steps.tolist() == [3, 3, 3, 3, 1, 1, 1, 1]
+    assert values.tolist() == [0.8, 0.3, 0.2, 0.5, 1.2, 1.3, 1.4, 1.8]
+    # Only the complete trial reached the end: with n_min 1 the end is the budget.
+    steps, values = compare_at(curves, 1)
+    assert steps.tolist() == [math.inf, 3, 3, 3, 1, 1, 1, 1]
+    assert values[0] == 0.6
+
+
+@pytest.mark.parametrize("n_startup", [1, 8])
+def test_tpe_good_set_compares_trials_at_the_common_budget(n_startup: int) -> None:
+    sampler = hpopt.TPESampler(seed=0, n_startup_trials=n_startup)
+    study = hpopt.create_study(sampler=sampler)
+    _lucky_first_history(study)
+    for x in (0.25, 0.35, 0.45, 0.85):
+        study.add_trial(_pruned(x, {1: x + 1.0}))
+    # 12 trials: gamma = 2 good ones; a quarter (3) reached step 3, so they are compared
+    # there and the lucky complete trial (0.8 at step 3) is not in the good set.
+    trial = study.ask()
+    _, split = sampler._split(study._view(), trial)
+    good = sorted(study.trials[i].params["x"] for i in split.good)
+    assert good == [0.5, 0.6]
