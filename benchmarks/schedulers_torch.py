@@ -2,7 +2,8 @@
 
 In one run, at the same total number of epochs (what 40 full-budget trials cost): hpopt's
 full-budget random search; ASHA with two rung layouts and the random sampler, ASHA with the
-TPE sampler, Hyperband with the random sampler; and Optuna's TPE with its HyperbandPruner,
+TPE sampler and with the default sampler (AutoSampler), Hyperband with the random and the
+default sampler; and Optuna's TPE with its HyperbandPruner,
 all on the same network, data split and search space. Reported: the
 best validation accuracy of a trial trained to 30 epochs within the budget, and the epochs
 each method needed to first complete a trial at least as good as the best of random
@@ -155,15 +156,24 @@ def methods(seed: int) -> dict[str, Callable[[], Budget]]:
         "ASHA(30/27, 30) + TPE": lambda: run_hpopt(
             asha(ASHA_MIN_RESOURCE), hpopt.TPESampler(seed=seed), seed
         ),
+        "ASHA(30/27, 30) + default (AutoSampler)": lambda: run_hpopt(
+            asha(ASHA_MIN_RESOURCE), hpopt.AutoSampler(seed=seed), seed
+        ),
         "Hyperband(1, 30) + random": lambda: run_hpopt(
             hpopt.HyperbandScheduler(1, MAX_EPOCHS), random(), seed
+        ),
+        "Hyperband(1, 30) + default (AutoSampler)": lambda: run_hpopt(
+            hpopt.HyperbandScheduler(1, MAX_EPOCHS), hpopt.AutoSampler(seed=seed), seed
         ),
         "Optuna TPE + HyperbandPruner(1, 30)": lambda: run_optuna(seed),
     }
 
 
-def run_seed(seed: int, results: dict[str, list[tuple[float, float]]]) -> list[str]:
-    """Every method on one seed: the table rows; appends (best, share) to ``results``."""
+Result = tuple[float, float, int]  # best accuracy, share of the budget to the target, completions
+
+
+def run_seed(seed: int, results: dict[str, list[Result]]) -> list[str]:
+    """Every method on one seed: the table rows; appends a :data:`Result` to ``results``."""
     budgets: dict[str, Budget] = {}
     seconds: dict[str, tuple[float, float]] = {}
     for name, run in methods(seed).items():
@@ -181,7 +191,7 @@ def run_seed(seed: int, results: dict[str, list[tuple[float, float]]]) -> list[s
     for name, budget in budgets.items():
         reach = budget.epochs_to_reach(target)
         best = budget.best_within(BUDGET)
-        results.setdefault(name, []).append((best, reach / BUDGET))
+        results.setdefault(name, []).append((best, reach / BUDGET, len(budget.completions)))
         share = f"{reach / BUDGET:.2f}" if math.isfinite(reach) else "-"
         reach_text = f"{reach:.0f}" if math.isfinite(reach) else "not reached"
         wall, cpu = seconds[name]
@@ -192,25 +202,29 @@ def run_seed(seed: int, results: dict[str, list[tuple[float, float]]]) -> list[s
     return rows
 
 
-def summary(results: dict[str, list[tuple[float, float]]]) -> list[str]:
-    """Per method over the seeds: best accuracy and share of the budget to reach the target."""
-    baseline = [best for best, _ in next(iter(results.values()))]
+def summary(results: dict[str, list[Result]]) -> list[str]:
+    """Per method over the seeds: best accuracy against random search's (wins / ties /
+    losses), share of the budget to reach the target, trials completed."""
+    baseline = [best for best, _, _ in next(iter(results.values()))]
     rows = [
-        "| method | best accuracy (mean) | beats random search | share to reach target "
-        "(median / mean) | share <= 1/3 |",
-        "|---|---:|---:|---:|---:|",
+        "| method | best accuracy (mean) | vs random search: wins / ties / losses | "
+        "share to reach target (median / mean) | share <= 1/3 | trials completed (range) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
-    for name, pairs in results.items():
-        bests = [b for b, _ in pairs]
-        shares = [s for _, s in pairs]
+    for name, triples in results.items():
+        bests = [b for b, _, _ in triples]
+        shares = [s for _, s, _ in triples]
+        completed = [c for _, _, c in triples]
         wins = sum(b > r for b, r in zip(bests, baseline))
         ties = sum(b == r for b, r in zip(bests, baseline))
         missed = sum(not math.isfinite(s) for s in shares)
         mean_share = f"{statistics.fmean(shares):.2f}" if not missed else f"- ({missed} missed)"
         rows.append(
-            f"| {name} | {statistics.fmean(bests):.4f} | {wins} (+{ties} ties)/{len(bests)} | "
+            f"| {name} | {statistics.fmean(bests):.4f} | "
+            f"{wins} / {ties} / {len(bests) - wins - ties} | "
             f"{statistics.median(shares):.2f} / {mean_share} | "
-            f"{sum(s <= 1 / 3 for s in shares)}/{len(shares)} |"
+            f"{sum(s <= 1 / 3 for s in shares)}/{len(shares)} | "
+            f"{min(completed)}-{max(completed)} |"
         )
     return rows
 
@@ -224,7 +238,7 @@ def main() -> None:
         f"MLP on digits, up to {MAX_EPOCHS} epochs a trial, budget {BUDGET} epochs "
         f"({N_FULL_TRIALS} full-budget trials), sequential, 1 thread\n"
     )
-    results: dict[str, list[tuple[float, float]]] = {}
+    results: dict[str, list[Result]] = {}
     for seed in args.seeds:
         print("\n".join(run_seed(seed, results)) + "\n", flush=True)
     print("\n".join(summary(results)))
