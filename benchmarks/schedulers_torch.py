@@ -12,6 +12,10 @@ search's 40 trials. Sequential, one thread.
 Run (about a minute a seed on 2 shared cores)::
 
     PYTHONPATH=src python benchmarks/schedulers_torch.py --seeds 0
+
+``--space adam-cosine`` runs a space without conditional parameters (one optimizer and
+schedule), where the default sampler uses its GP: random search, ASHA + random and ASHA +
+the default sampler only.
 """
 
 from __future__ import annotations
@@ -51,7 +55,18 @@ class Budget:
         return next((float(e) for e, a in self.completions if a >= target), math.inf)
 
 
-def make_objective(budget: Budget, pruned: type[Exception], seed: int) -> Callable[[Any], float]:
+#: Search spaces: ``searchable`` (Adam or SGD, four learning-rate schedules: conditional
+#: parameters, so the default sampler picks TPE) and ``adam-cosine`` (one optimizer and
+#: schedule: 7 parameters in every trial, so the default sampler picks the GP).
+SPACES = {
+    "searchable": {"optimizers": ("adam", "sgd")},
+    "adam-cosine": {"optimizers": ("adam",), "schedules": ("cosine",)},
+}
+
+
+def make_objective(
+    budget: Budget, pruned: type[Exception], seed: int, space: str = "searchable"
+) -> Callable[[Any], float]:
     """An objective for hpopt or Optuna trials (the suggest/report APIs match)."""
     x, y = load_digits(return_X_y=True)
     x_train, x_val, y_train, y_val = train_test_split(
@@ -72,7 +87,7 @@ def make_objective(budget: Budget, pruned: type[Exception], seed: int) -> Callab
         optimizer, schedule = suggest_optimizer(
             trial,
             model.parameters(),
-            optimizers=("adam", "sgd"),
+            **SPACES[space],  # type: ignore[arg-type]
             lr=(1e-4, 1.0),
             weight_decay=(1e-6, 1e-1),
             epochs=MAX_EPOCHS,
@@ -100,7 +115,10 @@ def make_objective(budget: Budget, pruned: type[Exception], seed: int) -> Callab
 
 
 def run_hpopt(
-    scheduler: hpopt.schedulers.BaseScheduler | None, sampler: BaseSampler, seed: int
+    scheduler: hpopt.schedulers.BaseScheduler | None,
+    sampler: BaseSampler,
+    seed: int,
+    space: str = "searchable",
 ) -> Budget:
     budget = Budget()
     study = hpopt.create_study(direction="maximize", sampler=sampler, scheduler=scheduler)
@@ -109,7 +127,9 @@ def run_hpopt(
         if budget.epochs >= BUDGET:
             study.stop()
 
-    study.optimize(make_objective(budget, hpopt.TrialPruned, seed), callbacks=[stop_at_budget])
+    study.optimize(
+        make_objective(budget, hpopt.TrialPruned, seed, space), callbacks=[stop_at_budget]
+    )
     return budget
 
 
@@ -140,8 +160,10 @@ def run_optuna(seed: int) -> Budget:
 ASHA_MIN_RESOURCE = MAX_EPOCHS / 3**3
 
 
-def methods(seed: int) -> dict[str, Callable[[], Budget]]:
+def methods(seed: int, space: str = "searchable") -> dict[str, Callable[[], Budget]]:
     """Every method of one seed, by name (the first is the full-budget baseline)."""
+    if space != "searchable":
+        return fixed_space_methods(seed, space)
 
     def random() -> BaseSampler:
         return hpopt.RandomSampler(seed=seed)
@@ -172,11 +194,30 @@ def methods(seed: int) -> dict[str, Callable[[], Budget]]:
 Result = tuple[float, float, int]  # best accuracy, share of the budget to the target, completions
 
 
-def run_seed(seed: int, results: dict[str, list[Result]]) -> list[str]:
+def fixed_space_methods(seed: int, space: str) -> dict[str, Callable[[], Budget]]:
+    """The rows for a space without conditional parameters (the default sampler's GP)."""
+
+    def asha() -> hpopt.ASHAScheduler:
+        return hpopt.ASHAScheduler(ASHA_MIN_RESOURCE, MAX_EPOCHS, reduction_factor=3)
+
+    return {
+        "random search (full budget)": lambda: run_hpopt(
+            None, hpopt.RandomSampler(seed=seed), seed, space
+        ),
+        "ASHA(30/27, 30) + random": lambda: run_hpopt(
+            asha(), hpopt.RandomSampler(seed=seed), seed, space
+        ),
+        "ASHA(30/27, 30) + default (AutoSampler)": lambda: run_hpopt(
+            asha(), hpopt.AutoSampler(seed=seed), seed, space
+        ),
+    }
+
+
+def run_seed(seed: int, results: dict[str, list[Result]], space: str = "searchable") -> list[str]:
     """Every method on one seed: the table rows; appends a :data:`Result` to ``results``."""
     budgets: dict[str, Budget] = {}
     seconds: dict[str, tuple[float, float]] = {}
-    for name, run in methods(seed).items():
+    for name, run in methods(seed, space).items():
         wall, cpu = time.perf_counter(), time.process_time()
         budgets[name] = run()
         seconds[name] = (time.perf_counter() - wall, time.process_time() - cpu)
@@ -232,15 +273,16 @@ def summary(results: dict[str, list[Result]]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--space", choices=sorted(SPACES), default="searchable")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(
         f"MLP on digits, up to {MAX_EPOCHS} epochs a trial, budget {BUDGET} epochs "
-        f"({N_FULL_TRIALS} full-budget trials), sequential, 1 thread\n"
+        f"({N_FULL_TRIALS} full-budget trials), sequential, 1 thread, space {args.space}\n"
     )
     results: dict[str, list[Result]] = {}
     for seed in args.seeds:
-        print("\n".join(run_seed(seed, results)) + "\n", flush=True)
+        print("\n".join(run_seed(seed, results, args.space)) + "\n", flush=True)
     print("\n".join(summary(results)))
 
 
