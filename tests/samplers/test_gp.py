@@ -282,3 +282,22 @@ def test_invalid_arguments_are_rejected() -> None:
         hpopt.GPSampler(n_startup_trials=0)
     with pytest.raises(ValueError, match="max_fit_trials"):
         hpopt.GPSampler(max_fit_trials=3)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_discrete_space_is_not_proposed_twice_until_exhausted(seed: int) -> None:
+    """In a small discrete space every model-based proposal is a configuration not tried yet
+    (a repeat of a deterministic objective is a wasted evaluation); once all 20 are tried,
+    proposals repeat instead of failing."""
+    space = {"k": Int(1, 5), "c": Categorical(("a", "b", "c", "d"))}
+    bowl = {"a": 0.4, "b": 0.0, "c": 0.2, "d": 0.6}
+    study = hpopt.create_study(sampler=hpopt.GPSampler(seed=seed, n_startup_trials=3))
+    seen = []
+    for _ in range(24):
+        trial = study.ask(space)
+        assert trial.config is not None
+        seen.append((trial.config["k"], trial.config["c"]))
+        study.tell(trial, 0.1 * (trial.config["k"] - 3) ** 2 + bowl[trial.config["c"]])
+    startup = len(set(seen[:3]))
+    assert len(set(seen[:20])) == 20 - (3 - startup)
+    assert len(set(seen)) == 20

@@ -9,6 +9,12 @@
    repeatedly take the best single change of one categorical (any other choice) or one grid
    parameter (its neighbours) while it improves.
 4. If the discrete search moved a point, polish its continuous floats once more.
+
+Points already evaluated (or running) are excluded: their acquisition is ``-inf``, so the
+search moves to the best point not tried yet. With a continuous parameter an exact repeat is
+a null event; in a discrete space (integers, grids, categoricals) it is what a GP with a
+little fitted noise otherwise proposes often, wasting an evaluation of a deterministic
+objective. Only when every candidate found has been tried is a repeat returned.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ def optimize_log_ei(
     n_local: int = 48,
     n_starts: int = 6,
     max_iter: int = 60,
+    exclude: Array | None = None,
 ) -> Array:
     """Return the encoded point with the highest log EI found.
 
@@ -54,28 +61,60 @@ def optimize_log_ei(
         Encoded rows of the best observed points, best first; local candidates perturb them.
     rng
         Random stream (Sobol scrambling, perturbations).
+    exclude
+        Encoded rows (on their grids) that must not be proposed again if anything else can.
     """
     from scipy.stats import qmc
+
+    acq = _Acquisition(model, best, exclude)
 
     sobol = qmc.Sobol(enc.dim, scramble=True, seed=rng).random(n_sobol)
     pool = [enc.from_uniform(sobol), _perturb(enc, incumbents, n_local, rng)]
     cand = np.vstack(pool)
-    values = log_ei(model, cand, best)
+    values = acq(cand)
     order = np.argsort(-values)
     starts = _distinct(cand[order], n_starts)
 
     if enc.is_num.any():
-        starts = _lbfgs(model, enc, starts, best, enc.is_num, max_iter)
+        starts = _lbfgs(acq, enc, starts, enc.is_num, max_iter)
     snapped = enc.snap(starts.copy())
-    swept, moved = _discrete_search(model, enc, snapped, best)
+    swept, moved = _discrete_search(acq, enc, snapped)
     floats = enc.is_num & np.array([g is None for g in enc.grids])
     if moved.any() and floats.any():
-        swept[moved] = _lbfgs(model, enc, swept[moved], best, floats, max_iter)
+        swept[moved] = _lbfgs(acq, enc, swept[moved], floats, max_iter)
 
-    final = np.vstack([swept, cand[order[:1]]])
-    final_values = log_ei(model, final, best)
+    final = np.vstack([swept, cand[order]])
+    final_values = acq(final)
+    if not np.isfinite(final_values).any():  # every candidate was tried: allow a repeat
+        final_values = log_ei(model, final, best)
     best_row: Array = final[int(np.argmax(final_values))]
     return best_row
+
+
+class _Acquisition:
+    """Log EI with ``-inf`` at excluded rows (exact matches after snapping)."""
+
+    def __init__(self, model: GPModel, best: float, exclude: Array | None) -> None:
+        self.model = model
+        self.best = best
+        self._seen = {_key(r) for r in exclude} if exclude is not None and len(exclude) else set()
+
+    def _mask(self, x: Array, values: Array) -> Array:
+        if self._seen:
+            hit = np.array([_key(r) in self._seen for r in x], dtype=bool)
+            values = np.where(hit, -np.inf, values)
+        return values
+
+    def __call__(self, x: Array) -> Array:
+        return self._mask(x, log_ei(self.model, x, self.best))
+
+    def with_grad(self, x: Array, num: BoolArray) -> tuple[Array, Array]:
+        # The gradient search works on relaxed points, which never match exactly.
+        return log_ei_with_grad(self.model, x, self.best, num)
+
+
+def _key(row: Array) -> tuple[float, ...]:
+    return tuple(np.round(row, 9).tolist())
 
 
 def _perturb(enc: SpaceEncoding, incumbents: Array, n: int, rng: np.random.Generator) -> Array:
@@ -103,7 +142,7 @@ def _distinct(rows: Array, k: int) -> Array:
 
 
 def _lbfgs(
-    model: GPModel, enc: SpaceEncoding, x0: Array, best: float, move: BoolArray, max_iter: int
+    acq: _Acquisition, enc: SpaceEncoding, x0: Array, move: BoolArray, max_iter: int
 ) -> Array:
     """Batched L-BFGS-B over the columns ``move`` (a subset of the numeric columns)."""
     from scipy.optimize import minimize
@@ -116,7 +155,7 @@ def _lbfgs(
     def objective(flat: Array) -> tuple[float, Array]:
         x = base.copy()
         x[:, cols] = flat.reshape(b, len(cols))
-        v, g = log_ei_with_grad(model, x, best, enc.is_num)
+        v, g = acq.with_grad(x, enc.is_num)
         return -float(v.sum()), -g[:, grad_pos].ravel()
 
     res = minimize(
@@ -130,13 +169,13 @@ def _lbfgs(
     out = base.copy()
     out[:, cols] = np.clip(np.asarray(res.x).reshape(b, len(cols)), 0.0, 1.0)
     # Keep the start where the search made a point worse (the summed objective may trade).
-    worse = log_ei(model, out, best) < log_ei(model, base, best)
+    worse = acq(out) < acq(base)
     out[worse] = base[worse]
     return out
 
 
 def _discrete_search(
-    model: GPModel, enc: SpaceEncoding, x: Array, best: float, max_rounds: int = 4
+    acq: _Acquisition, enc: SpaceEncoding, x: Array, max_rounds: int = 4
 ) -> tuple[Array, BoolArray]:
     """Greedy one-coordinate moves over categoricals and grids; returns points and who moved."""
     x = x.copy()
@@ -144,7 +183,7 @@ def _discrete_search(
     discrete = [j for j in range(enc.dim) if enc.is_cat[j] or enc.grids[j] is not None]
     if not discrete:
         return x, moved
-    current = log_ei(model, x, best)
+    current = acq(x)
     for _ in range(max_rounds):
         rows, owners = [], []
         for i, point in enumerate(x):
@@ -157,7 +196,7 @@ def _discrete_search(
         if not rows:
             break
         cand = np.array(rows)
-        vals = log_ei(model, cand, best)
+        vals = acq(cand)
         owner = np.array(owners)
         improved = False
         for i in range(len(x)):

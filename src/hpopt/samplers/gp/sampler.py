@@ -198,6 +198,7 @@ class GPSampler(BaseSampler):
         enc = SpaceEncoding(space)
         trials = modelled_trials(view)
         x = np.array([enc.encode(t.params) for t in trials])
+        tried = x
         targets = self._targets(view, trials, len(space))
         y = targets(np.arange(len(trials)))
         if len(y) > self._max_fit:
@@ -226,7 +227,14 @@ class GPSampler(BaseSampler):
         model = model.with_fantasies(pending)
         order = np.argsort(y)
         incumbent = float(model.y.min())  # fantasies count as observations (kriging believer)
-        best_row = optimize_log_ei(model, enc, incumbent, x[order[:_N_INCUMBENTS]], self._rng)
+        best_row = optimize_log_ei(
+            model,
+            enc,
+            incumbent,
+            x[order[:_N_INCUMBENTS]],
+            self._rng,
+            exclude=np.vstack([tried, pending]),
+        )
         return enc.decode(best_row)
 
     def _targets(
