@@ -110,8 +110,10 @@ def main(mode: str, url: str, study_name: str, n: int, seed: int, folder: Path) 
 
             from hpopt.execution import DaskExecutor
 
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
-            executor = DaskExecutor(Client(cluster))
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=2, threads_per_worker=1, dashboard_address=None
+            )
+            executor = DaskExecutor(Client(cluster))  # type: ignore[no-untyped-call]
         target = functools.partial(gated, folder)
         study.optimize(target, n_trials=n, n_jobs=2, executor=executor, show_progress_bar=False)
     else:
