@@ -5,6 +5,7 @@ Run from the repository root::
     PYTHONPATH=src python benchmarks/parallel.py            # the full run (~10 minutes)
     PYTHONPATH=src python benchmarks/parallel.py --quick    # a smoke run
     PYTHONPATH=src python benchmarks/parallel.py --repeats 3 --speedup-only
+    RAY_worker_niceness=0 PYTHONPATH=src python benchmarks/parallel.py --repeats 3 --speedup-only
 
 Part 1 runs ``--trials`` CPU-bound trials of ``--seconds`` of CPU each: inline (one
 process), then 2 worker processes, Dask (a LocalCluster of 2 single-threaded workers) and
@@ -230,11 +231,12 @@ def main() -> None:
     load = os.getloadavg()[0]
     objective = cpu_objective(args.seconds)
     n = args.trials
+    niceness = os.environ.get("RAY_worker_niceness", "15 (Ray's default)")
     configs: list[tuple[str, dict[str, Any]]] = [
         ("inline, 1 process", {}),
         ("2 worker processes", {"n_jobs": 2}),
         ("Dask, LocalCluster of 2 workers", {"executor": DaskExecutor(client)}),
-        ("Ray, local (2 CPUs)", {"executor": RayExecutor()}),
+        (f"Ray, local (2 CPUs, workers at niceness {niceness})", {"executor": RayExecutor()}),
     ]
     runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in configs}
     for _ in range(args.repeats):
