@@ -231,7 +231,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     objective = cpu_objective(args.seconds)
     n = args.trials
-    niceness = os.environ.get("RAY_worker_niceness", "15 (Ray's default)")
+    niceness = os.environ.get("RAY_worker_niceness", "15 (Ray's default)")  # noqa: SIM112
     configs: list[tuple[str, dict[str, Any]]] = [
         ("inline, 1 process", {}),
         ("2 worker processes", {"n_jobs": 2}),
