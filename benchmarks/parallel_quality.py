@@ -81,9 +81,14 @@ def parallel_report(
     ]
     lines = [quality_tables(kept, per_problem=per_problem)]
     setting = (budget, 0, workers)
-    for pair in paired_differences(score_records(kept).scores):
+    scores = score_records(kept).scores
+    bayesmark = {
+        p.optimizer: p for p in paired_differences(scores, "bayesmark") if p.setting == setting
+    }
+    for pair in paired_differences(scores):
         if pair.setting != setting:
             continue
+        bm = bayesmark.get(pair.optimizer)
         n = len(pair.differences)
         problems = pair.per_problem()
         seeds = sorted({seed for _, seed, _ in pair.differences})
@@ -103,7 +108,13 @@ def parallel_report(
                 if pair.mean - 2 * pair.se >= TOLERANCE
                 else f" (the mean - 2 SE, {pair.mean - 2 * pair.se:+.2f}, is below it)"
             )
-            + ".",
+            + "."
+            + (
+                ""
+                if bm is None
+                else f" Bayesmark-style score (against the median random evaluation, less"
+                f" noisy): {bm.mean:+.2f} +- {bm.se:.2f}."
+            ),
             "",
             "| model | mean difference | runs |",
             "|---|---:|---:|",

@@ -152,25 +152,26 @@ class Paired:
         return {p: statistics.fmean(v) for p, v in by_problem.items()}
 
 
-def paired_differences(scores: Iterable[Score]) -> list[Paired]:
+def paired_differences(scores: Iterable[Score], attr: str = "score") -> list[Paired]:
     """For every optimizer run both sequentially and in a batch or asynchronous setting of
-    the same budget: the paired score differences (parallel minus sequential)."""
+    the same budget: the paired differences of ``attr`` (``"score"`` or ``"bayesmark"``),
+    parallel minus sequential."""
     sequential: dict[tuple[str, int, str, int], float] = {}
-    parallel: dict[tuple[str, Setting], list[Score]] = defaultdict(list)
+    parallel: dict[tuple[str, Setting], list[tuple[Score, float]]] = defaultdict(list)
     for s in scores:
-        if s.score is None or s.optimizer == REFERENCE:
+        value = getattr(s, attr)
+        if value is None or s.optimizer == REFERENCE:
             continue
         if s.setting[1] or s.setting[2]:
-            parallel[(s.optimizer, s.setting)].append(s)
+            parallel[(s.optimizer, s.setting)].append((s, value))
         else:
-            sequential[(s.optimizer, s.setting[0], s.problem, s.seed)] = s.score
+            sequential[(s.optimizer, s.setting[0], s.problem, s.seed)] = value
     out = []
     for (name, setting), items in parallel.items():
         diffs = tuple(
-            (s.problem, s.seed, s.score - base)
-            for s in items
-            if s.score is not None
-            and (base := sequential.get((name, setting[0], s.problem, s.seed))) is not None
+            (s.problem, s.seed, value - base)
+            for s, value in items
+            if (base := sequential.get((name, setting[0], s.problem, s.seed))) is not None
         )
         if diffs:
             out.append(Paired(name, setting, diffs))
