@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import socket
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Client, Connection, Listener
@@ -106,9 +107,12 @@ class RequestServer:
         """Stop accepting; connections of tasks still running end as theirs do."""
         with self._lock:
             self._closed = True
-        address, key = self.endpoint
-        with contextlib.suppress(Exception):  # wake the blocking accept()
-            Client(address, authkey=key).close()
+        # Wake the blocking accept() with a bare connection: its handshake fails at once and
+        # the loop sees the flag. (A full client would wait forever for a challenge if the
+        # loop had already returned.)
+        address, _ = self.endpoint
+        with contextlib.suppress(OSError):
+            socket.create_connection(address, timeout=5).close()
         self._thread.join(timeout=10)
         self._listener.close()
 
