@@ -10,14 +10,13 @@ Run from the repository root::
 Part 1 runs ``--trials`` CPU-bound trials of ``--seconds`` of CPU each: inline (one
 process), then 2 worker processes, Dask (a LocalCluster of 2 single-threaded workers) and
 Ray (local, 2 CPUs), ``--repeats`` times in turn (so a change in the machine's load hits
-every row alike), and reports the median wall time of each with the load average before
-each run and the CPU seconds the run cost beyond the trials' own (all processes of the run:
-driver, workers, Dask's and Ray's daemons; see ``benchmarks/parallel_cpu.py`` for the
-breakdown). Cluster and ``ray.init`` start-up happen before the timing; worker processes'
+every row alike), each with only its own engine running, and reports the median wall time
+of each with the load average before each run and the CPU seconds the run cost beyond the
+trials' own (all processes of the run: driver, workers, Dask's and Ray's daemons; see
+``benchmarks/parallel_cpu.py`` for the breakdown). Cluster and ``ray.init`` start-up happen before the timing; worker processes'
 start-up and imports are inside it.
 
-Part 2 measures the cost per trial of each executor with a trivial
-objective, next to Optuna's ``n_jobs=2`` (threads) and Ray Tune (``Tuner`` with a trivial
+Part 2 measures the cost per trial of each executor with a trivial objective, next to Optuna's ``n_jobs=2`` (threads) and Ray Tune (``Tuner`` with a trivial
 trainable) in the same run: ``(T(N) - T(n)) / (N - n)`` for a large N and a small n, so
 start-up (spawning workers, creating actors) cancels out. Prints a markdown table.
 """
@@ -25,13 +24,14 @@ start-up (spawning workers, creating actors) cancels out. Prints a markdown tabl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import resource
 import statistics
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import hpopt
@@ -130,6 +130,40 @@ def start_local_ray(ray: Any) -> None:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
 
 
+@contextlib.contextmanager
+def engine(kind: str, settle: float = 5.0) -> Iterator[dict[str, Any]]:
+    """``optimize`` keyword arguments for ``kind`` (inline, process, dask, ray), with its
+    cluster started before (and its start-up work given ``settle`` seconds to end) and shut
+    down after."""
+    if kind == "inline":
+        yield {}
+    elif kind == "process":
+        yield {"n_jobs": 2}
+    elif kind == "dask":
+        import distributed
+
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            client.wait_for_workers(2)
+            time.sleep(settle)
+            yield {"executor": DaskExecutor(client)}
+    elif kind == "ray":
+        import ray
+
+        start_local_ray(ray)
+        try:
+            time.sleep(settle)
+            yield {"executor": RayExecutor()}
+        finally:
+            ray.shutdown()
+    else:
+        raise ValueError(f"unknown executor kind {kind!r}")
+
+
 def timed_with_cpu(run: Callable[[], None]) -> tuple[float, float]:
     """Wall seconds of ``run`` and the CPU seconds of this process and its descendants."""
     cpu = total_cpu()
@@ -222,27 +256,23 @@ def main() -> None:
     import distributed
     import ray
 
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    )
-    client = distributed.Client(cluster)
-    start_local_ray(ray)
-    time.sleep(5)  # let the daemons' start-up work end before anything is timed
     load = os.getloadavg()[0]
     objective = cpu_objective(args.seconds)
     n = args.trials
     niceness = os.environ.get("RAY_worker_niceness", "15 (Ray's default)")  # noqa: SIM112
-    configs: list[tuple[str, dict[str, Any]]] = [
-        ("inline, 1 process", {}),
-        ("2 worker processes", {"n_jobs": 2}),
-        ("Dask, LocalCluster of 2 workers", {"executor": DaskExecutor(client)}),
-        (f"Ray, local (2 CPUs, workers at niceness {niceness})", {"executor": RayExecutor()}),
-    ]
-    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in configs}
+    kinds = {
+        "inline": "inline, 1 process",
+        "process": "2 worker processes",
+        "dask": "Dask, LocalCluster of 2 workers",
+        "ray": f"Ray, local (2 CPUs, workers at niceness {niceness})",
+    }
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in kinds.values()}
     for _ in range(args.repeats):
-        for name, kwargs in configs:
-            before = os.getloadavg()[0]
-            wall, cpu = timed_with_cpu(hpopt_run(objective, n, **kwargs))
+        for kind, name in kinds.items():
+            # Only this row's engine is up: idle Dask and Ray daemons cost ~6 % of a core.
+            with engine(kind) as kwargs:
+                before = os.getloadavg()[0]
+                wall, cpu = timed_with_cpu(hpopt_run(objective, n, **kwargs))
             runs[name].append((wall, cpu - n * args.seconds, before))
     rows = [(name, statistics.median(w for w, _, _ in r)) for name, r in runs.items()]
     sequential = rows[0][1]
@@ -265,10 +295,13 @@ def main() -> None:
         )
     if args.speedup_only:
         print(f"\nload average at end {os.getloadavg()[0]:.1f}")
-        client.close()
-        cluster.close()
-        ray.shutdown()
         return
+
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    client = distributed.Client(cluster)
+    start_local_ray(ray)
 
     m = args.overhead_trials
     hpopt_steady_ms(4)  # warm up imports

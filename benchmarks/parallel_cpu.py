@@ -24,7 +24,7 @@ from typing import Any
 import psutil
 
 import hpopt
-from benchmarks.parallel import cpu_by_process, cpu_objective, start_local_ray, total_cpu
+from benchmarks.parallel import cpu_by_process, cpu_objective, engine, total_cpu
 
 __all__ = ["cpu_by_thread", "main"]
 
@@ -38,33 +38,6 @@ def cpu_by_thread() -> dict[str, float]:
     return out
 
 
-def _executor(kind: str) -> tuple[dict[str, Any], Any]:
-    """``optimize`` keyword arguments for ``kind``, and a closer for what was started."""
-    if kind == "inline":
-        return {}, None
-    if kind == "process":
-        return {"n_jobs": 2}, None
-    if kind == "dask":
-        import distributed
-
-        from hpopt.execution import DaskExecutor
-
-        cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = distributed.Client(cluster)
-        client.wait_for_workers(2)
-        return {"executor": DaskExecutor(client)}, lambda: (client.close(), cluster.close())
-    if kind == "ray":
-        import ray
-
-        from hpopt.execution import RayExecutor
-
-        start_local_ray(ray)
-        return {"executor": RayExecutor()}, ray.shutdown
-    raise ValueError(kind)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--executor", choices=["inline", "process", "dask", "ray"], required=True)
@@ -74,8 +47,12 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("distributed").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
-    kwargs, close = _executor(args.executor)
-    time.sleep(args.settle)  # let start-up work of daemons finish (it is not timed)
+    with engine(args.executor, settle=args.settle) as kwargs:
+        report(args, kwargs)
+
+
+def report(args: argparse.Namespace, kwargs: dict[str, Any]) -> None:
+    """Time one ``optimize`` on ``kwargs`` and print where the CPU went."""
     before, threads_before = cpu_by_process(), cpu_by_thread()
     total_before = total_cpu()
     load = os.getloadavg()
@@ -113,8 +90,6 @@ def main() -> None:
         delta = cpu - threads_before.get(name, 0.0)
         if delta >= 0.005:
             print(f"| {name} | {delta:.2f} |")
-    if close is not None:
-        close()
 
 
 if __name__ == "__main__":
