@@ -13,12 +13,13 @@ Ray (local, 2 CPUs), ``--repeats`` times in turn (so a change in the machine's l
 every row alike), each with only its own engine running, and reports the median wall time
 of each with the load average before each run and the CPU seconds the run cost beyond the
 trials' own (all processes of the run: driver, workers, Dask's and Ray's daemons; see
-``benchmarks/parallel_cpu.py`` for the breakdown). Cluster and ``ray.init`` start-up happen before the timing; worker processes'
-start-up and imports are inside it.
+``benchmarks/parallel_cpu.py`` for the breakdown). Cluster and ``ray.init`` start-up happen
+before the timing; worker processes' start-up and imports are inside it.
 
-Part 2 measures the cost per trial of each executor with a trivial objective, next to Optuna's ``n_jobs=2`` (threads) and Ray Tune (``Tuner`` with a trivial
-trainable) in the same run: ``(T(N) - T(n)) / (N - n)`` for a large N and a small n, so
-start-up (spawning workers, creating actors) cancels out. Prints a markdown table.
+Part 2 measures the cost per trial of each executor with a trivial objective, next to
+Optuna's ``n_jobs=2`` (threads) and Ray Tune (``Tuner`` with a trivial trainable) in the
+same run: ``(T(N) - T(n)) / (N - n)`` for a large N and a small n, so start-up (spawning
+workers, creating actors) cancels out. Prints markdown tables.
 """
 
 from __future__ import annotations
