@@ -1,4 +1,4 @@
-"""Command line: ``python -m benchmarks {list,quality,timing,table} ...``."""
+"""Command line: ``python -m benchmarks {list,quality,parallel-quality,timing,table} ...``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from benchmarks.environment import limit_threads
+from benchmarks.parallel_quality import COSTLY, DEFAULT_PROBLEMS, load_report, run_parallel_quality
 from benchmarks.peers import PEERS, get_peer, resolve_optimizers
 from benchmarks.problems import PROBLEMS, get_problem, resolve_problems
 from benchmarks.quality import plan, run_tasks
@@ -41,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument(
         "--batch", type=int, default=None, help="round size: --budget 128 --batch 8 is 16x8"
     )
+    q.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="emulate this many asynchronous workers (always that many trials pending)",
+    )
     q.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     q.add_argument(
         "--threads", type=int, default=1, help="BLAS/torch threads per process (0: default)"
@@ -58,6 +65,26 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=1, help="BLAS/torch threads (0: default)")
     t.add_argument("--out", default=DEFAULT_TIMING_OUT)
+
+    pq = sub.add_parser(
+        "parallel-quality",
+        help="asynchronous workers vs sequential, same optimizer, paired by seed",
+    )
+    pq.add_argument("--optimizers", default="hpopt-auto", help="default hpopt-auto")
+    pq.add_argument(
+        "--problems",
+        default=",".join(DEFAULT_PROBLEMS),
+        help="default: the 41 sklearn problems other than " + ", ".join(COSTLY),
+    )
+    pq.add_argument("--budget", type=int, default=64, help="default 64")
+    pq.add_argument("--workers", type=int, default=4, help="default 4")
+    pq.add_argument("--seeds", type=int, default=5, help="default 5")
+    pq.add_argument("--first-seed", type=int, default=0)
+    pq.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    pq.add_argument("--threads", type=int, default=1)
+    pq.add_argument("--out", default="parallel-quality.jsonl", help="results file (resumable)")
+    pq.add_argument("--per-problem", action="store_true")
+    pq.add_argument("--report-only", action="store_true", help="only print the report of --out")
 
     tb = sub.add_parser("table", help="markdown tables from results files (merged)")
     tb.add_argument("files", nargs="+")
@@ -107,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seeds,
             args.budget,
             args.batch,
+            workers=args.workers,
             reference=not args.no_reference,
         )
         limit_threads(args.threads)
@@ -118,6 +146,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             log=lambda m: print(m, file=sys.stderr),
         )
         print(quality_tables(load_records([args.out]), per_problem=args.per_problem))
+        return 0
+    if args.command == "parallel-quality":
+        if not args.report_only:
+            limit_threads(args.threads)
+            run_parallel_quality(
+                _available(resolve_optimizers(args.optimizers)),
+                resolve_problems(args.problems),
+                list(range(args.first_seed, args.first_seed + args.seeds)),
+                args.out,
+                budget=args.budget,
+                workers=args.workers,
+                jobs=args.jobs,
+                threads=args.threads,
+                log=lambda m: print(m, file=sys.stderr),
+            )
+        report = load_report(
+            [args.out], budget=args.budget, workers=args.workers, per_problem=args.per_problem
+        )
+        print(report)
         return 0
     if args.command == "timing":
         limit_threads(args.threads)

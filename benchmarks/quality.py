@@ -21,13 +21,15 @@ __all__ = ["Task", "execute", "plan", "run_tasks"]
 
 @dataclass(frozen=True)
 class Task:
-    """One optimization run. ``budget`` counts evaluations; ``batch`` is the round size."""
+    """One optimization run. ``budget`` counts evaluations; ``batch`` is the round size;
+    ``workers`` the number of emulated asynchronous workers (``None``: sequential)."""
 
     optimizer: str
     problem: str
     seed: int
     budget: int
     batch: int | None = None
+    workers: int | None = None
 
     def header(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,7 @@ class Task:
             "seed": self.seed,
             "budget": self.budget,
             "batch": self.batch,
+            "workers": self.workers,
         }
 
 
@@ -47,15 +50,18 @@ def plan(
     budget: int,
     batch: int | None = None,
     *,
+    workers: int | None = None,
     reference: bool = True,
 ) -> list[Task]:
     """All runs, grouped by problem and seed so partial results can already be scored.
 
     With ``reference`` the random-search runs that scores are measured against are added
-    (sequential: random search does not depend on the round size).
+    (sequential: random search depends neither on the round size nor on the workers).
     """
     if batch is not None and (batch < 1 or budget % batch):
         raise ValueError(f"budget {budget} must be a multiple of batch {batch}")
+    if workers is not None and (workers < 1 or batch is not None):
+        raise ValueError(f"workers must be >= 1 and exclusive with batch, got {workers}")
     names = list(optimizers)
     tasks: list[Task] = []
     for problem in problems:
@@ -63,8 +69,10 @@ def plan(
             if reference and REFERENCE not in names:
                 tasks.append(Task(REFERENCE, problem, seed, budget, None))
             for name in names:
-                run_batch = None if name == REFERENCE else batch
-                tasks.append(Task(name, problem, seed, budget, run_batch))
+                if name == REFERENCE:
+                    tasks.append(Task(name, problem, seed, budget))
+                else:
+                    tasks.append(Task(name, problem, seed, budget, batch, workers))
     return tasks
 
 
@@ -79,12 +87,14 @@ def execute(task: Task) -> dict[str, Any]:
         return {**record, "status": "unavailable", "error": why}
     if task.batch and not peer.batch:
         return {**record, "status": "n/a", "error": "no batch proposals in this library"}
+    if task.workers and task.workers > 1 and not peer.asynchronous:
+        return {**record, "status": "n/a", "error": "no asynchronous proposals in this adapter"}
     problem = get_problem(task.problem)
     record["f_opt"] = problem.f_opt
     record["problem_kind"] = problem.kind
     start = time.perf_counter()
     try:
-        trace = peer.trace(problem, task.budget, task.seed, task.batch)
+        trace = peer.trace(problem, task.budget, task.seed, task.batch, workers=task.workers)
     except Exception as e:
         tail = traceback.format_exc().strip().splitlines()[-3:]
         return {**record, "status": "error", "error": f"{e!r}; " + " | ".join(tail)}
@@ -125,7 +135,8 @@ def run_tasks(
         detail = f"best={record['best']:.6g}" if status == "ok" else record.get("error", "")
         log(
             f"[{i}/{len(todo)}] {record['optimizer']} {record['problem']} seed={record['seed']}"
-            f" budget={record['budget']} batch={record['batch']}: {status} {detail}"
+            f" budget={record['budget']} batch={record['batch']}"
+            f" workers={record.get('workers')}: {status} {detail}"
         )
 
     if jobs <= 1:

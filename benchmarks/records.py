@@ -15,11 +15,12 @@ from typing import Any
 
 __all__ = ["RunKey", "append_record", "load_records", "run_key"]
 
-RunKey = tuple[str, str, str, int, int, int]
+RunKey = tuple[str, str, str, int, int, int, int]
 
 
 def run_key(record: Mapping[str, Any]) -> RunKey:
-    """Identity of a record: (kind, optimizer, problem, seed, budget, batch or 0)."""
+    """Identity of a record: (kind, optimizer, problem, seed, budget, batch or 0,
+    asynchronous workers or 0)."""
     return (
         str(record.get("kind", "quality")),
         str(record["optimizer"]),
@@ -27,6 +28,7 @@ def run_key(record: Mapping[str, Any]) -> RunKey:
         int(record.get("seed", 0)),
         int(record.get("budget", 0)),
         int(record.get("batch") or 0),
+        int(record.get("workers") or 0),
     )
 
 

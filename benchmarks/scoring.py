@@ -21,9 +21,16 @@ from typing import Any
 
 from benchmarks.peers import REFERENCE
 
-__all__ = ["Score", "score_records", "quality_tables", "timing_table"]
+__all__ = [
+    "Paired",
+    "Score",
+    "paired_differences",
+    "score_records",
+    "quality_tables",
+    "timing_table",
+]
 
-Setting = tuple[int, int]  # (budget, batch or 0)
+Setting = tuple[int, int, int]  # (budget, batch or 0, asynchronous workers or 0)
 
 
 @dataclass
@@ -87,7 +94,7 @@ def score_records(records: Iterable[Mapping[str, Any]]) -> Scoring:
                 problem,
                 r.get("problem_kind", ""),
                 int(r["seed"]),
-                (budget, int(r.get("batch") or 0)),
+                (budget, int(r.get("batch") or 0), int(r.get("workers") or 0)),
                 score,
                 bm,
                 float(r["optimizer_seconds"]) / max(1, len(r["values"])),
@@ -112,10 +119,82 @@ def _fmt(x: float | None, digits: int = 1) -> str:
 
 
 def _setting_title(setting: Setting) -> str:
-    budget, batch = setting
+    budget, batch, workers = setting
     if batch:
         return f"{budget // batch} rounds x {batch} ({budget} evaluations)"
+    if workers:
+        return f"budget {budget}, {workers} asynchronous workers"
     return f"budget {budget}, sequential"
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Scores of one optimizer in a parallel setting minus its sequential scores at the same
+    budget, paired by problem and seed."""
+
+    optimizer: str
+    setting: Setting
+    differences: tuple[tuple[str, int, float], ...]  # (problem, seed, difference)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(d for _, _, d in self.differences)
+
+    @property
+    def se(self) -> float:
+        return _mean_se([d for _, _, d in self.differences])[1]
+
+    def per_problem(self) -> dict[str, float]:
+        """Mean difference per problem (over its seeds)."""
+        by_problem: dict[str, list[float]] = defaultdict(list)
+        for problem, _, d in self.differences:
+            by_problem[problem].append(d)
+        return {p: statistics.fmean(v) for p, v in by_problem.items()}
+
+
+def paired_differences(scores: Iterable[Score], attr: str = "score") -> list[Paired]:
+    """For every optimizer run both sequentially and in a batch or asynchronous setting of
+    the same budget: the paired differences of ``attr`` (``"score"`` or ``"bayesmark"``),
+    parallel minus sequential."""
+    sequential: dict[tuple[str, int, str, int], float] = {}
+    parallel: dict[tuple[str, Setting], list[tuple[Score, float]]] = defaultdict(list)
+    for s in scores:
+        value = getattr(s, attr)
+        if value is None or s.optimizer == REFERENCE:
+            continue
+        if s.setting[1] or s.setting[2]:
+            parallel[(s.optimizer, s.setting)].append((s, value))
+        else:
+            sequential[(s.optimizer, s.setting[0], s.problem, s.seed)] = value
+    out = []
+    for (name, setting), items in parallel.items():
+        diffs = tuple(
+            (s.problem, s.seed, value - base)
+            for s, value in items
+            if (base := sequential.get((name, setting[0], s.problem, s.seed))) is not None
+        )
+        if diffs:
+            out.append(Paired(name, setting, diffs))
+    return out
+
+
+def _paired_lines(scores: list[Score]) -> list[str]:
+    pairs = paired_differences(scores)
+    if not pairs:
+        return []
+    lines = [
+        "### Parallel minus sequential, paired by problem and seed (same budget)",
+        "",
+        "| optimizer | setting | mean difference | SE | pairs (problems) |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for p in sorted(pairs, key=lambda p: (p.setting, p.optimizer)):
+        problems = len({d[0] for d in p.differences})
+        lines.append(
+            f"| {p.optimizer} | {_setting_title(p.setting)} | {_fmt(p.mean)} | {_fmt(p.se)}"
+            f" | {len(p.differences)} ({problems}) |"
+        )
+    return [*lines, ""]
 
 
 def _summary(scores: list[Score], attr: str, title: str) -> list[str]:
@@ -192,10 +271,12 @@ def quality_tables(records: Sequence[Mapping[str, Any]], *, per_problem: bool = 
         lines += _summary(scores, "bayesmark", f"{head}: Bayesmark-style normalized score")
         if per_problem:
             lines += _per_problem(scores, f"{head}: score per problem (mean over seeds)")
+    lines += _paired_lines(scoring.scores)
     skipped: dict[str, list[str]] = defaultdict(list)
     for r in records:
         if r.get("kind", "quality") == "quality" and r["status"] != "ok":
-            title = _setting_title((int(r["budget"]), int(r.get("batch") or 0)))
+            setting = (int(r["budget"]), int(r.get("batch") or 0), int(r.get("workers") or 0))
+            title = _setting_title(setting)
             why = f"{r['optimizer']}, {title}: {r['status']} ({r.get('error', '')})"
             skipped[why].append(f"{r['problem']}/{r['seed']}")
     for why, runs in skipped.items():

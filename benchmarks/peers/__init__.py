@@ -1,7 +1,7 @@
 """The peer registry: every optimizer the benchmarks can run, by name.
 
 ``get_peer(name)`` returns a :class:`Peer` with one method that matters,
-``peer.run(problem, budget, seed, batch=None) -> list of losses in evaluation order``.
+``peer.run(problem, budget, seed, batch=None, workers=None) -> list of losses``.
 hpopt samplers are listed in :data:`~benchmarks.peers.hpopt_peers.HPOPT_SAMPLERS` (one line
 each); ``hpopt:<module.Class>`` runs any other hpopt sampler class.
 """
@@ -43,6 +43,7 @@ def _optuna(name: str) -> Peer:
         name,
         lambda space, seed, budget: OptunaSession(make, space, seed),
         requires=("optuna", *requires),
+        asynchronous=True,
         note=note,
         package="optuna",
     )
@@ -53,6 +54,7 @@ def _build() -> dict[str, Peer]:
         Peer(
             REFERENCE,
             _session("random_search", "RandomSearchSession"),
+            asynchronous=True,
             note="uniform random search (numpy), the scoring reference",
             package="numpy",
         ),

@@ -7,6 +7,7 @@ optimizer is driven, timed and batched the same way.
 
 from __future__ import annotations
 
+import heapq
 import importlib
 import math
 import time
@@ -14,6 +15,8 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import numpy as np
 
 from benchmarks.problems.base import Problem
 from hpopt.space.distributions import Categorical, Distribution, Float, Int
@@ -69,6 +72,9 @@ class Peer:
         Modules whose absence makes the peer unavailable (checked by :meth:`unavailable`).
     batch
         Whether the library can hold several pending proposals (``ask(n)``).
+    asynchronous
+        Whether a proposal asked while others are pending takes them into account, and
+        pending proposals may be told one at a time in any order (asynchronous workers).
     note
         A short description for listings.
     package
@@ -79,6 +85,7 @@ class Peer:
     start: SessionFactory
     requires: tuple[str, ...] = ()
     batch: bool = True
+    asynchronous: bool = False
     note: str = ""
     package: str = ""
 
@@ -92,14 +99,21 @@ class Peer:
         return None
 
     def run(
-        self, problem: Problem, budget: int, seed: int, batch: int | None = None
+        self,
+        problem: Problem,
+        budget: int,
+        seed: int,
+        batch: int | None = None,
+        *,
+        workers: int | None = None,
     ) -> list[float]:
-        """Minimize ``problem`` with ``budget`` evaluations; the losses in evaluation order.
+        """Minimize ``problem`` with ``budget`` evaluations; the losses in the order told.
 
         With ``batch``, proposals come in rounds of ``batch`` pending configurations, all
-        told before the next round (``budget`` is the total number of evaluations).
+        told before the next round (``budget`` is the total number of evaluations). With
+        ``workers``, ``workers`` asynchronous workers are emulated (see :meth:`trace`).
         """
-        return self.trace(problem, budget, seed, batch).values
+        return self.trace(problem, budget, seed, batch, workers=workers).values
 
     def trace(
         self,
@@ -109,11 +123,30 @@ class Peer:
         batch: int | None = None,
         *,
         time_limit: float | None = None,
+        workers: int | None = None,
     ) -> RunTrace:
         """Like :meth:`run`, also timing ask + tell per evaluation.
 
         ``time_limit`` (seconds of optimizer time) ends the run early; used by timing.
+
+        ``workers=k`` emulates k asynchronous workers on a simulated clock: k proposals
+        are pending from the start; each gets a duration drawn from a log-normal
+        distribution (median 1, sigma 0.5) by a generator seeded with ``seed``, independent
+        of the configuration and of the library; the pending proposal that finishes first
+        on the clock is told alone and one new proposal is asked at that moment, until
+        ``budget`` proposals were asked and all are told. The library therefore sees exactly
+        what it would see with k real workers whose trials take those durations: k - 1
+        proposals pending at every ask once the run is under way. ``workers=1`` is the
+        sequential loop.
         """
+        if workers is not None:
+            if batch is not None:
+                raise ValueError("batch and workers are exclusive")
+            if workers < 1:
+                raise ValueError(f"workers must be >= 1, got {workers}")
+            if workers > 1 and not self.asynchronous:
+                raise ValueError(f"{self.name} does not support asynchronous workers")
+            return self._trace_async(problem, budget, seed, workers)
         step = batch or 1
         if budget % step:
             raise ValueError(f"budget {budget} is not a multiple of batch {step}")
@@ -143,6 +176,44 @@ class Peer:
                     spent += per_eval * step
                     if time_limit is not None and spent > time_limit:
                         break
+            finally:
+                close = getattr(session, "close", None)
+                if callable(close):
+                    close()
+        return out
+
+    def _trace_async(self, problem: Problem, budget: int, seed: int, workers: int) -> RunTrace:
+        out = RunTrace()
+        durations = np.random.default_rng([seed, 0x5EED]).lognormal(0.0, 0.5, size=budget)
+        # (finish time, ask order, token, value): the ask order breaks ties deterministically.
+        running: list[tuple[float, int, Any, float]] = []
+        asked = 0
+
+        def launch(now: float) -> None:
+            nonlocal asked
+            t0 = time.perf_counter()
+            ((token, config),) = session.ask(1)
+            out.optimizer_seconds.append(time.perf_counter() - t0)
+            t1 = time.perf_counter()
+            value = problem.evaluate(coerce_config(problem.space, config))
+            out.eval_seconds += time.perf_counter() - t1
+            heapq.heappush(running, (now + float(durations[asked]), asked, token, value))
+            asked += 1
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            session = self.start(problem.space, seed, budget)
+            try:
+                while asked < min(workers, budget):
+                    launch(0.0)
+                while running:
+                    now, order, token, value = heapq.heappop(running)
+                    t2 = time.perf_counter()
+                    session.tell([(token, value)])
+                    out.optimizer_seconds[order] += time.perf_counter() - t2
+                    out.values.append(value)
+                    if asked < budget:
+                        launch(now)
             finally:
                 close = getattr(session, "close", None)
                 if callable(close):

@@ -75,6 +75,7 @@ def hpopt_peer(name: str) -> Peer:
     return _HpoptPeer(
         name,
         lambda space, seed, budget: _HpoptSession(path, space, seed),
+        asynchronous=True,
         note=f"{path}(seed=...) via Study.ask/tell; batch = n RUNNING trials",
         package="hpopt",
     )

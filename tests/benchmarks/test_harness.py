@@ -15,7 +15,7 @@ from benchmarks.peers import PEERS, REFERENCE, PeerUnavailable, get_peer
 from benchmarks.peers.base import coerce
 from benchmarks.problems import PROBLEMS, Problem, get_problem, resolve_problems
 from benchmarks.problems.synthetic import SYNTHETIC_PROBLEMS
-from benchmarks.quality import plan, run_tasks
+from benchmarks.quality import execute, plan, run_tasks
 from benchmarks.records import load_records
 from benchmarks.scoring import quality_tables, score_records
 from benchmarks.timing import run_timing
@@ -187,3 +187,87 @@ def test_cli_quality_then_table(tmp_path: Path, capsys: pytest.CaptureFixture[st
     printed = capsys.readouterr().out
     assert "| hpopt-random |" in printed
     assert "score per problem" in printed
+
+
+class _CountingSession:
+    """Records how many proposals are pending at each ask; proposes x = ask order."""
+
+    def __init__(self, space: Any, seed: int, budget: int) -> None:
+        self.pending: set[int] = set()
+        self.pending_at_ask: list[int] = []
+        self.told: list[int] = []
+        self.asked = 0
+
+    def ask(self, n: int) -> list[tuple[Any, dict[str, Any]]]:
+        out = []
+        for _ in range(n):
+            self.pending_at_ask.append(len(self.pending))
+            self.pending.add(self.asked)
+            out.append((self.asked, {"x": float(self.asked)}))
+            self.asked += 1
+        return out
+
+    def tell(self, results: Any) -> None:
+        for token, _ in results:
+            self.pending.remove(token)
+            self.told.append(token)
+
+
+def test_asynchronous_workers_keep_k_pending_and_tell_in_simulated_order() -> None:
+    from benchmarks.peers.base import Peer
+
+    sessions: list[_CountingSession] = []
+
+    def start(space: Any, seed: int, budget: int) -> _CountingSession:
+        sessions.append(_CountingSession(space, seed, budget))
+        return sessions[-1]
+
+    peer = Peer("counting", start, asynchronous=True)
+    problem = Problem("line", {"x": Float(0.0, 100.0)}, lambda c: float(c["x"]), 0.0)
+    values = peer.run(problem, 20, seed=3, workers=4)
+    session = sessions[-1]
+    assert session.asked == 20 and not session.pending
+    # 4 asked up front (0..3 pending), then one new ask per tell with 3 still running.
+    assert session.pending_at_ask == [0, 1, 2, 3] + [3] * 16
+    assert values == [float(t) for t in session.told]  # values in the order told
+    assert sorted(session.told) == list(range(20))
+    assert session.told != list(range(20))  # seeded durations reorder completions
+    assert peer.run(problem, 20, seed=3, workers=4) == values  # and deterministically
+    assert peer.run(problem, 20, seed=4, workers=4) != values
+    # One worker is the sequential loop.
+    peer.run(problem, 5, seed=0, workers=1)
+    assert sessions[-1].pending_at_ask == [0] * 5 and sessions[-1].told == list(range(5))
+    with pytest.raises(ValueError, match="exclusive"):
+        peer.run(problem, 8, seed=0, batch=2, workers=2)
+    sync_only = Peer("sync", start)
+    with pytest.raises(ValueError, match="asynchronous"):
+        sync_only.run(problem, 8, seed=0, workers=2)
+
+
+def test_hpopt_sampler_sees_running_trials_of_asynchronous_workers() -> None:
+    problem = get_problem("branin")
+    sequential = get_peer("hpopt-random").run(problem, 8, seed=0)
+    assert get_peer("hpopt-random").run(problem, 8, seed=0, workers=1) == sequential
+    # Random search ignores history: the same proposals, told in another order.
+    parallel = get_peer("hpopt-random").run(problem, 8, seed=0, workers=3)
+    assert sorted(parallel) == sorted(sequential) and parallel != sequential
+
+
+def test_parallel_quality_records_settings_and_pairs_them(tmp_path: Path) -> None:
+    from benchmarks.parallel_quality import load_report, run_parallel_quality
+
+    out = tmp_path / "pq.jsonl"
+    run_parallel_quality(
+        ["hpopt-random"], ["branin"], [0, 1], out, budget=6, workers=3, log=lambda _: None
+    )
+    records = load_records([out])
+    assert sorted((r["optimizer"], r["workers"] or 0) for r in records) == sorted(
+        [("random", 0), ("hpopt-random", 0), ("hpopt-random", 3)] * 2
+    )
+    (task,) = plan(["hyperopt"], ["branin"], [0], 4, workers=2, reference=False)
+    assert execute(task)["status"] in ("n/a", "unavailable")  # no asynchronous adapter
+    report = load_report([out], budget=6, workers=3, per_problem=True)
+    assert "budget 6, 3 asynchronous workers" in report
+    assert "budget 6, sequential" in report
+    assert "Paired difference over 2 runs (1 problems x seeds 0-1)" in report
+    assert "| hpopt-random | budget 6, 3 asynchronous workers |" in report

@@ -5,7 +5,11 @@ re-imported and nothing is inherited by fork) connected to the driver by a
 ``multiprocessing.connection.Connection`` over a private socket pair. The worker runs one trial
 at a time; its requests to the driver and its results travel on that connection. When a
 worker dies (even by ``kill -9``) its connection reaches end of file at once: its trial is
-reported lost and a new worker takes its place (and its GPU slot).
+reported lost and a new worker takes its place (and its GPU slot). The other way round, every
+worker holds the read end of a pipe whose only write end is the driver's: when the driver dies
+(even by ``kill -9``) the workers see end of file and exit, rather than run their trial on as
+orphans whose results nobody receives (the study's heartbeat policy then fails and retries
+those trials).
 """
 
 from __future__ import annotations
@@ -124,6 +128,7 @@ class ProcessExecutor(Executor):
         self._context = context
         self._init_message = pickle.dumps(("init", list(sys.path), objective))
         self._wake_r, self._wake_w = os.pipe()
+        self._lifeline_r, self._lifeline_w = os.pipe()
         self._closing = False
         self._early_deaths = 0
         self._workers = {}
@@ -161,8 +166,8 @@ class ProcessExecutor(Executor):
                 _kill(worker.popen)
                 worker.popen.wait()
             worker.conn.close()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        for fd in (self._wake_r, self._wake_w, self._lifeline_r, self._lifeline_w):
+            os.close(fd)
 
     # ------------------------------------------------------------------ workers
     def _spawn(self, slot: int, env: dict[str, str]) -> None:
@@ -175,10 +180,17 @@ class ProcessExecutor(Executor):
         ours, theirs = socket.socketpair()
         with theirs:
             popen = subprocess.Popen(
-                [sys.executable, "-c", _BOOT, str(theirs.fileno()), str(slot)],
+                [
+                    sys.executable,
+                    "-c",
+                    _BOOT,
+                    str(theirs.fileno()),
+                    str(slot),
+                    str(self._lifeline_r),
+                ],
                 stdin=subprocess.DEVNULL,
                 env=full_env,
-                pass_fds=[theirs.fileno()],
+                pass_fds=[theirs.fileno(), self._lifeline_r],
             )
         worker = _Worker(slot, env, popen, Connection(ours.detach()))
         self._workers[slot] = worker
@@ -313,9 +325,30 @@ class _ConnectionChannel:
         return reply.unwrap()
 
 
+def _exit_when_driver_dies(lifeline: int) -> None:
+    """Block on the lifeline pipe; end of file means the driver is gone: exit at once."""
+    while True:
+        try:
+            if not os.read(lifeline, 1):
+                break
+        except InterruptedError:
+            continue
+        except OSError:
+            break
+    with contextlib.suppress(OSError):
+        os.write(2, b"hpopt worker: the driver process is gone; exiting\n")
+    os._exit(1)
+
+
 def worker_main() -> None:
     """Entry point of a worker process: connect, load the objective, run trials."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    threading.Thread(
+        target=_exit_when_driver_dies,
+        args=(int(sys.argv[3]),),
+        name="hpopt-driver-lifeline",
+        daemon=True,
+    ).start()
     conn = Connection(int(sys.argv[1]))
     _, sys_path, objective_data = pickle.loads(conn.recv_bytes())
     sys.path[:0] = [p for p in sys_path if p not in sys.path]

@@ -15,10 +15,16 @@ survivor
     Wait for ``DIR/go``, then run N trials that each take 0.1 s.
 driver
     Run trials (0.05 s each) until the study has N COMPLETE trials.
+parallel-driver, dask-driver
+    ``optimize(n_trials=N, n_jobs=2)`` on 2 worker processes (or a Dask ``LocalCluster`` of
+    2 worker processes); each trial writes its worker's pid to ``DIR/pid-<number>`` and
+    then waits for ``DIR/go`` (so the test can kill the driver while its workers run).
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -50,6 +56,16 @@ def wait_for(path: Path, timeout: float = 120.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{path} did not appear")
         time.sleep(0.01)
+
+
+def gated(folder: Path, trial: hpopt.Trial) -> float:
+    """:func:`objective` that announces its worker's pid, then waits for ``folder/go``."""
+    value = objective(trial)
+    pid_file = folder / f"pid-{trial.number}"
+    (folder / f"pid-{trial.number}.tmp").write_text(str(os.getpid()))
+    (folder / f"pid-{trial.number}.tmp").rename(pid_file)
+    wait_for(folder / "go", timeout=600)
+    return value
 
 
 def main(mode: str, url: str, study_name: str, n: int, seed: int, folder: Path) -> None:
@@ -87,6 +103,19 @@ def main(mode: str, url: str, study_name: str, n: int, seed: int, folder: Path) 
 
         while study.storage.get_n_trials(study.study_id, (TrialState.COMPLETE,)) < n:
             study.optimize(steady, n_trials=1, show_progress_bar=False)
+    elif mode in ("parallel-driver", "dask-driver"):
+        executor: Any = None
+        if mode == "dask-driver":
+            from distributed import Client, LocalCluster
+
+            from hpopt.execution import DaskExecutor
+
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=2, threads_per_worker=1, dashboard_address=None
+            )
+            executor = DaskExecutor(Client(cluster))  # type: ignore[no-untyped-call]
+        target = functools.partial(gated, folder)
+        study.optimize(target, n_trials=n, n_jobs=2, executor=executor, show_progress_bar=False)
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 
