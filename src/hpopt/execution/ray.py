@@ -1,14 +1,9 @@
 """Trials as Ray tasks.
 
-Requests from running objectives (define-by-run ``suggest``, reports, pruning decisions)
-reach the driver over a socket the driver listens on for the ``optimize`` call (see
-:mod:`hpopt.execution.socket_channel`); Ray already requires the driver's node to be
-reachable from the cluster. Through Ray Client (``ray://`` addresses), where the driver may
-sit outside the cluster's network, a small asynchronous actor (the mailbox, no CPU reserved)
-carries them instead, at the price of a worker process that must start before the first
-trial can ask for its parameters. Tasks run with ``max_retries=0`` so that Ray never runs a
-trial twice by itself: a task whose worker died comes back as an error, and hpopt records
-the trial as FAIL and retries it with the same parameters.
+A small asynchronous actor (the mailbox, no CPU reserved) carries requests from running
+objectives to the driver and its replies back. Tasks run with ``max_retries=0`` so that Ray
+never runs a trial twice by itself: a task whose worker died comes back as an error, and
+hpopt records the trial as FAIL and retries it with the same parameters.
 """
 
 from __future__ import annotations
@@ -25,7 +20,6 @@ from typing import Any
 
 from hpopt.execution.base import Executor, Finished, JobContext, Lost, Reply, Request, TrialTask
 from hpopt.execution.remote import run_pickled
-from hpopt.execution.socket_channel import Endpoint, RequestServer, SocketChannel
 
 __all__ = ["RayExecutor"]
 
@@ -97,24 +91,15 @@ class RayExecutor(Executor):
                 ) from e
         self._context = context
         self._objective_ref = ray.put(objective)
+        self._mailbox = ray.remote(num_cpus=0)(_Mailbox).remote()
         self._run = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=0)(
             _run_task
         )
         self._refs: dict[int, Any] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._server: RequestServer | None = None
-        self._mailbox: Any = None
-        if ray.util.client.ray.is_connected():  # Ray Client: the driver may be unreachable
-            self._mailbox = ray.remote(num_cpus=0)(_Mailbox).remote()
-            self._channel: Any = self._mailbox
-            self._poller = threading.Thread(
-                target=self._poll, name="hpopt-ray-requests", daemon=True
-            )
-            self._poller.start()
-        else:
-            self._server = RequestServer(ray.util.get_node_ip_address(), context.post)
-            self._channel = self._server.endpoint
+        self._poller = threading.Thread(target=self._poll, name="hpopt-ray-requests", daemon=True)
+        self._poller.start()
         return self._capacity(ray, context.n_jobs)
 
     def _capacity(self, ray: Any, n_jobs: int) -> int:
@@ -130,7 +115,7 @@ class RayExecutor(Executor):
 
     def submit(self, task: TrialTask) -> None:
         number = task.record.number
-        ref = self._run.remote(self._objective_ref, task, self._channel)
+        ref = self._run.remote(self._objective_ref, task, self._mailbox)
         with self._lock:
             self._refs[number] = ref
         post = self._context.post
@@ -151,16 +136,12 @@ class RayExecutor(Executor):
     def close(self, *, abort: bool) -> None:
         ray = _import_ray()
         self._stop.set()
-        if self._mailbox is not None:
-            self._poller.join(timeout=10)
+        self._poller.join(timeout=10)
         with self._lock:
             refs = list(self._refs.values())
         for ref in refs:
             ray.cancel(ref, force=True)
-        if self._mailbox is not None:
-            ray.kill(self._mailbox)
-        if self._server is not None:
-            self._server.close()
+        ray.kill(self._mailbox)
         if self._owns_ray:
             ray.shutdown()
 
@@ -243,13 +224,6 @@ class _MailboxChannel:
         return reply.unwrap()
 
 
-def _run_task(objective: bytes, task: TrialTask, channel: Endpoint | Any) -> bytes:
-    """The Ray task: run one trial, return its pickled result. ``channel`` is the driver's
-    socket endpoint, or the mailbox actor under Ray Client."""
-    if isinstance(channel, tuple):
-        sockets = SocketChannel(channel)
-        try:
-            return run_pickled(objective, task, sockets)
-        finally:
-            sockets.close()
-    return run_pickled(objective, task, _MailboxChannel(channel))
+def _run_task(objective: bytes, task: TrialTask, mailbox: Any) -> bytes:
+    """The Ray task: run one trial, return its pickled result."""
+    return run_pickled(objective, task, _MailboxChannel(mailbox))
