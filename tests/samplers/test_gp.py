@@ -183,14 +183,14 @@ def _shuffled_targets(y: np.ndarray, *, warp: bool = True) -> np.ndarray:
 def test_gp_beats_random_search(
     problem: str, broken: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Median final regret (over 4 seeds) below a third of random search's mean; a model
+    """Median final regret (over 8 seeds) below a third of random search's mean; a model
     fitted on shuffled observations (the same machinery, no information) must miss it."""
     random_regret = np.mean(
         [_final_regret(hpopt.RandomSampler(seed=100 + s), problem) for s in range(24)]
     )
     if broken:
         monkeypatch.setattr(gp_sampler_module, "warp_targets", _shuffled_targets)
-    gp_regret = np.median([_final_regret(hpopt.GPSampler(seed=s), problem) for s in range(4)])
+    gp_regret = np.median([_final_regret(hpopt.GPSampler(seed=s), problem) for s in range(8)])
     beats = bool(gp_regret < random_regret / 3)
     assert beats is not broken, (gp_regret, random_regret)
 

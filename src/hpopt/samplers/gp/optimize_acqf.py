@@ -41,9 +41,9 @@ def optimize_log_ei(
     incumbents: Array,
     rng: np.random.Generator,
     *,
-    n_sobol: int = 512,
+    n_sobol: int = 2048,
     n_local: int = 48,
-    n_starts: int = 6,
+    n_starts: int = 10,
     max_iter: int = 60,
     exclude: Array | None = None,
 ) -> Array:
