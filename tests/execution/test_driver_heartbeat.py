@@ -20,7 +20,7 @@ import pytest
 import hpopt
 from hpopt.storage.admin import reap
 from hpopt.study.heartbeat import RETRY_OF_KEY
-from hpopt.testing.storage_worker import value_of
+from hpopt.testing.storage_worker import value_of, wait_until
 from hpopt.trial.state import TrialState
 
 pytestmark = pytest.mark.slow
@@ -38,13 +38,6 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except FileNotFoundError:
         return False
-
-
-def _wait(condition: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        time.sleep(0.02)
 
 
 @pytest.mark.parametrize("mode", ["parallel-driver", "dask-driver"])
@@ -65,7 +58,8 @@ def test_killed_parallel_driver_trials_go_stale_and_are_retried(
     driver = subprocess.Popen([*args, "4", "0", str(tmp_path)], stderr=subprocess.DEVNULL)
     worker_pids: list[int] = []
     try:
-        _wait(lambda: len(list(tmp_path.glob("pid-?"))) == 2, 180, "both workers inside a trial")
+        both_inside = "both workers inside a trial"
+        wait_until(lambda: len(list(tmp_path.glob("pid-?"))) == 2, 180, both_inside)
         worker_pids = [int(p.read_text()) for p in tmp_path.glob("pid-?")]
         assert os.getpid() not in worker_pids and driver.pid not in worker_pids
         running = study.get_trials((TrialState.RUNNING,))
@@ -86,11 +80,11 @@ def test_killed_parallel_driver_trials_go_stale_and_are_retried(
             reap(study.storage, name)
             return not study.get_trials((TrialState.RUNNING,))
 
-        _wait(reaped, 30, "the killed driver's trials to be reaped")
+        wait_until(reaped, 30, "the killed driver's trials to be reaped")
         # Stale after GRACE without a beat; slack for a busy machine's scheduling.
         assert time.monotonic() - killed <= GRACE + 5.0
         # The killed driver's workers do not run on as orphans.
-        _wait(lambda: not any(map(_alive, worker_pids)), 30, "the orphaned workers to exit")
+        wait_until(lambda: not any(map(_alive, worker_pids)), 30, "the orphaned workers to exit")
     finally:
         if driver.poll() is None:
             driver.kill()

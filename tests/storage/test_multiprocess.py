@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 import hpopt
 from hpopt.storage.admin import reap
 from hpopt.study.heartbeat import RETRY_OF_KEY
-from hpopt.testing.storage_worker import value_of
+from hpopt.testing.storage_worker import value_of, wait_until
 from hpopt.trial.frozen import FrozenTrial
 from hpopt.trial.state import TrialState
 
@@ -36,13 +35,6 @@ def spawn(
 def finish(proc: subprocess.Popen[bytes], timeout: float = 300) -> None:
     _, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, err.decode()
-
-
-def wait_until(condition: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def check_trials(trials: list[FrozenTrial]) -> None:

@@ -15,19 +15,13 @@ from hpopt.storage import BaseStorage, InMemoryStorage, TrialUpdate, default_sto
 from hpopt.storage.admin import reap
 from hpopt.storage.sql import SQLStorage
 from hpopt.study.heartbeat import RETRY_ATTEMPT_KEY, RETRY_OF_KEY, HeartbeatPolicy
+from hpopt.testing.storage_worker import wait_until
 from hpopt.trial.frozen import FrozenTrial
 from hpopt.trial.state import TrialState
 
 
 def quadratic(trial: hpopt.Trial) -> float:
     return (trial.suggest_float("x", -3, 3) - 1) ** 2
-
-
-def wait_until(condition: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def test_missing_study_is_named(storage: BaseStorage) -> None:
