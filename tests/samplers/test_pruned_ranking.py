@@ -65,13 +65,7 @@ def _gp_targets(study: hpopt.Study) -> np.ndarray:
 
 def test_trials_are_compared_at_the_largest_step_a_quarter_of_them_reached() -> None:
     study = hpopt.create_study(sampler=hpopt.GPSampler(seed=0))
-    # A lucky first trial completes with a poor curve; later, better ones are pruned at 3.
-    study.add_trial(_complete(0.1, {1: 0.9, 3: 0.8, 9: 0.7}, 0.6))
-    study.add_trial(_pruned(0.5, {1: 0.5, 3: 0.3}))
-    study.add_trial(_pruned(0.6, {1: 0.4, 3: 0.2}))
-    study.add_trial(_pruned(0.7, {1: 0.6, 3: 0.5}))
-    for x in (0.2, 0.3, 0.4, 0.8):
-        study.add_trial(_pruned(x, {1: x + 1.0}))
+    _lucky_first_history(study)
     z = _gp_targets(study)
     # 8 trials: at least max(1 + 2, 8 / 4) = 3 must reach the step; 4 reached step 3.
     # At step 3: 0.6 (0.2) < 0.5 (0.3) < 0.7 (0.5) < the complete trial (0.8); then step 1.
