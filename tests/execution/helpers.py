@@ -34,15 +34,6 @@ def burn_cpu(seconds: float) -> float:
     return acc
 
 
-def wait_for(predicate: Any, timeout: float, what: str) -> None:
-    """Poll ``predicate`` until it is true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
-
-
 def victim_objective(directory: str) -> Any:
     """An objective whose first trial to start writes its pid to ``directory/victim`` and
     then waits (up to 120 s) to be killed; every other trial finishes at once."""

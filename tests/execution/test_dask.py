@@ -17,8 +17,9 @@ import pytest
 import hpopt
 from hpopt import Float, TrialState
 from hpopt.execution import DaskExecutor
+from hpopt.testing.storage_worker import wait_until
 
-from .helpers import StopAboveScheduler, pruned_objective, quadratic, victim_objective, wait_for
+from .helpers import StopAboveScheduler, pruned_objective, quadratic, victim_objective
 from .test_process import check_killed_trial_failed_then_retried
 
 distributed = pytest.importorskip("distributed")
@@ -60,7 +61,7 @@ def test_killed_dask_worker_fails_the_trial_and_it_is_retried(client: Any, tmp_p
     study = hpopt.create_study(sampler=hpopt.RandomSampler(seed=0))
 
     def kill() -> None:
-        wait_for((tmp_path / "victim.ready").exists, 120, "the victim trial to start")
+        wait_until((tmp_path / "victim.ready").exists, 120, "the victim trial to start")
         os.kill(int((tmp_path / "victim").read_text()), signal.SIGKILL)
 
     killer = threading.Thread(target=kill, daemon=True)

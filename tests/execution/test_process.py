@@ -14,15 +14,16 @@ import pytest
 import hpopt
 from hpopt import TrialState
 from hpopt.execution import ProcessExecutor, UnpicklableObjectiveError
+from hpopt.testing.storage_worker import wait_until
 
-from .helpers import burn_cpu, victim_objective, wait_for
+from .helpers import burn_cpu, victim_objective
 
 
 def kill_victim_when_ready(directory: Path) -> threading.Thread:
     """Start a thread that SIGKILLs the process named in ``directory/victim``."""
 
     def kill() -> None:
-        wait_for((directory / "victim.ready").exists, 120, "the victim trial to start")
+        wait_until((directory / "victim.ready").exists, 120, "the victim trial to start")
         os.kill(int((directory / "victim").read_text()), signal.SIGKILL)
 
     thread = threading.Thread(target=kill, daemon=True)
@@ -114,7 +115,7 @@ def report_devices(directory: str, n_workers: int) -> Any:
 
     def objective(trial: Any) -> float:
         (Path(directory) / str(os.getpid())).touch()
-        wait_for(lambda: len(os.listdir(directory)) >= n_workers, 120, "all workers")
+        wait_until(lambda: len(os.listdir(directory)) >= n_workers, 120, "all workers")
         return report(trial)
 
     return objective

@@ -14,8 +14,9 @@ import pytest
 import hpopt
 from hpopt import TrialState
 from hpopt.execution import RayExecutor
+from hpopt.testing.storage_worker import wait_until
 
-from .helpers import StopAboveScheduler, pruned_objective, victim_objective, wait_for
+from .helpers import StopAboveScheduler, pruned_objective, victim_objective
 from .test_process import check_killed_trial_failed_then_retried
 
 ray = pytest.importorskip("ray")
@@ -56,7 +57,7 @@ def test_killed_ray_worker_fails_the_trial_and_it_is_retried(
     study = hpopt.create_study(sampler=hpopt.RandomSampler(seed=0))
 
     def kill() -> None:
-        wait_for((tmp_path / "victim.ready").exists, 120, "the victim trial to start")
+        wait_until((tmp_path / "victim.ready").exists, 120, "the victim trial to start")
         os.kill(int((tmp_path / "victim").read_text()), signal.SIGKILL)
 
     killer = threading.Thread(target=kill, daemon=True)

@@ -18,8 +18,7 @@ from hpopt import InMemoryStorage, TrialState
 from hpopt.execution import run_worker
 from hpopt.execution.worker import load_objective_ref
 from hpopt.study.heartbeat import reap_stale_trials
-
-from .helpers import wait_for
+from hpopt.testing.storage_worker import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +61,7 @@ def test_a_dead_workers_trial_is_failed_as_stale_and_retried_with_its_params() -
     y = dead.suggest_int("y", 0, 3)
     dead.flush()
     storage.record_heartbeat(dead.trial_id)
-    wait_for(
+    wait_until(
         lambda: (
             storage.fail_stale_trials(study.study_id, 3600) == []
             and _age(storage, dead.trial_id) > 0.3
@@ -95,7 +94,7 @@ def test_reaping_twice_retries_once() -> None:
     study = hpopt.create_study(storage=storage)
     trial = study.ask()
     storage.record_heartbeat(trial.trial_id)
-    wait_for(lambda: _age(storage, trial.trial_id) > 0.05, 10, "the heartbeat to age")
+    wait_until(lambda: _age(storage, trial.trial_id) > 0.05, 10, "the heartbeat to age")
     assert reap_stale_trials(storage, study.study_id, 0.05, retry_failed=1) == [0]
     assert reap_stale_trials(storage, study.study_id, 0.05, retry_failed=1) == []
     assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.WAITING]
@@ -203,7 +202,7 @@ def test_worker_processes_share_a_postgres_study_and_survive_kill_9(tmp_path: Pa
     (victim,) = start_workers(url, name, 1, 100, tmp_path, objective="execution.helpers:slow")
     study = hpopt.load_study(study_name=name, storage=url)
     # Mid-trial: its parameter is suggested (and, under heartbeats, written at once).
-    wait_for(
+    wait_until(
         lambda: any("x" in t.params for t in study.get_trials((TrialState.RUNNING,))),
         120,
         "a running trial with its parameter",
@@ -212,7 +211,7 @@ def test_worker_processes_share_a_postgres_study_and_survive_kill_9(tmp_path: Pa
     assert victim.wait(timeout=60) == -signal.SIGKILL
     (dead,) = study.get_trials((TrialState.RUNNING,))
     killed_at = time.monotonic()
-    wait_for(lambda: time.monotonic() - killed_at > 3.5, 10, "the grace period to pass")
+    wait_until(lambda: time.monotonic() - killed_at > 3.5, 10, "the grace period to pass")
     (rescuer,) = start_workers(url, name, 1, 2, tmp_path)
     assert rescuer.wait(timeout=300) == 0
     trials = hpopt.load_study(study_name=name, storage=url).trials

@@ -51,11 +51,7 @@ def objective(trial: hpopt.Trial) -> float:
 
 
 def wait_for(path: Path, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{path} did not appear")
-        time.sleep(0.01)
+    wait_until(path.exists, timeout, f"{path} to appear")
 
 
 def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:

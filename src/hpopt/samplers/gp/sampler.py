@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["GPSampler", "modelled_trials"]
 
 
-def _last(trial: FrozenTrial) -> int:
-    return max(trial.intermediate_values)
-
-
 def modelled_trials(view: StudyView) -> list[FrozenTrial]:
     """The trials the GP learns from: COMPLETE ones and, with one objective, PRUNED ones
     that reported a value (a pruned trial without one tells nothing about its parameters)."""
@@ -87,8 +83,10 @@ class GPSampler(BaseSampler):
 
     * **Startup**: the first ``n_startup_trials`` trials come from a scrambled Sobol sequence.
     * **Pruned trials** (single objective): trials a scheduler stopped are modelled too,
-      ranked after every complete trial by the step they reached, then by their last value
-      (see :func:`~hpopt.samplers.gp.targets.ranked_targets`); they count towards
+      all finished trials compared at the largest step that enough of them reached, those
+      that stopped earlier ranked after by step, then last value (see
+      :mod:`hpopt.samplers._pruned`); the GP models the normal scores of that ranking
+      (:func:`~hpopt.samplers.gp.targets.ranked_targets`). They count towards
       ``n_startup_trials``. Without pruned trials nothing changes.
     * **Spaces**: parameters present in every completed trial are sampled jointly; any other
       parameter (e.g. in a conditional branch) is drawn uniformly at random.
