@@ -13,7 +13,8 @@ Ray (local, 2 CPUs), ``--repeats`` times in turn (so a change in the machine's l
 every row alike), each with only its own engine running, and reports the median wall time
 of each with the load average before each run and the CPU seconds the run cost beyond the
 trials' own (all processes of the run: driver, workers, Dask's and Ray's daemons; see
-``benchmarks/parallel_cpu.py`` for the breakdown). Cluster and ``ray.init`` start-up happen
+``benchmarks/parallel_cpu.py`` for the breakdown). Cluster and ``ray.init`` start-up, and
+the making of the ``RayExecutor`` (which starts its mailbox actor on a running Ray), happen
 before the timing; worker processes' start-up and imports are inside it.
 
 Part 2 measures the cost per trial of each executor with a trivial objective, next to
@@ -157,8 +158,9 @@ def engine(kind: str, settle: float = 5.0) -> Iterator[dict[str, Any]]:
 
         start_local_ray(ray)
         try:
+            executor = RayExecutor()  # starts its mailbox actor, part of the start-up
             time.sleep(settle)
-            yield {"executor": RayExecutor()}
+            yield {"executor": executor}
         finally:
             ray.shutdown()
     else:

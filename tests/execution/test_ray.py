@@ -67,3 +67,32 @@ def test_killed_ray_worker_fails_the_trial_and_it_is_retried(
     check_killed_trial_failed_then_retried(study, 4)
     dead = study.get_trials((TrialState.FAIL,))[0]
     assert "Ray task failed" in (dead.error or "")
+
+
+def test_one_mailbox_serves_every_optimize_call_of_an_executor(local_ray: Any) -> None:
+    executor = RayExecutor(n_concurrent=2)
+    mailbox = executor._mailbox
+    assert mailbox is not None  # made with the executor, before any optimize call
+    study = hpopt.create_study(sampler=hpopt.RandomSampler(seed=0))
+    for calls in (1, 2):
+        study.optimize(pruned_objective, n_trials=3, executor=executor)
+        assert len(study.trials) == 3 * calls
+        assert executor._mailbox._actor_id == mailbox._actor_id
+    assert ray.get(mailbox.reset.remote()) is None  # still alive after both calls
+
+
+def test_mailbox_wake_ends_a_waiting_take_and_reset_clears_it(local_ray: Any) -> None:
+    from hpopt.execution.ray import _new_mailbox
+
+    mailbox = _new_mailbox()
+    waiting = mailbox.take.remote(600)
+    mailbox.wake.remote()
+    assert ray.get(waiting, timeout=60) == []  # not after its 600 s
+    ray.get(mailbox.reset.remote())
+    call = mailbox.call.remote(7, "suggest", ("x",))
+    batch = ray.get(mailbox.take.remote(600), timeout=60)
+    assert [(number, method) for _, number, method, _ in batch] == [(7, "suggest")]
+    ray.get(mailbox.reset.remote())  # the unanswered call is cancelled
+    with pytest.raises(ray.exceptions.RayError):
+        ray.get(call, timeout=60)
+    assert ray.get(mailbox.take.remote(0.05), timeout=60) == []  # the wake was cleared

@@ -1,9 +1,14 @@
 """Trials as Ray tasks.
 
 A small asynchronous actor (the mailbox, no CPU reserved) carries requests from running
-objectives to the driver and its replies back. Tasks run with ``max_retries=0`` so that Ray
-never runs a trial twice by itself: a task whose worker died comes back as an error, and
-hpopt records the trial as FAIL and retries it with the same parameters.
+objectives to the driver and its replies back. It lives as long as the executor: made when
+the executor is made if Ray is already up (its worker process then starts while the caller
+prepares the study, not while the first trials wait for their parameters), else when
+``optimize`` starts Ray, and reused by every later ``optimize`` call on the same Ray.
+
+Tasks run with ``max_retries=0`` so that Ray never runs a trial twice by itself: a task
+whose worker died comes back as an error, and hpopt records the trial as FAIL and retries
+it with the same parameters.
 """
 
 from __future__ import annotations
@@ -55,6 +60,14 @@ class RayExecutor(Executor):
         Resources of each trial (Ray sets ``CUDA_VISIBLE_DEVICES`` for its GPUs).
     max_retries
         Runs of a trial again after its worker died.
+
+    Notes
+    -----
+    Objectives reach the driver (define-by-run ``suggest``, ``report``, ``should_prune``)
+    through a small actor that takes no CPU. When Ray is already initialized, it is created
+    here, so its worker process starts before ``optimize`` is called; it is reused by every
+    ``optimize`` call with this executor and goes away with the executor (or with a Ray
+    that the executor started and shut down).
     """
 
     def __init__(
@@ -76,6 +89,9 @@ class RayExecutor(Executor):
         self.n_concurrent = n_concurrent
         self.num_cpus = num_cpus
         self.num_gpus = num_gpus
+        self._mailbox: Any = None
+        if _ray_is_up():
+            self._mailbox = _new_mailbox()
 
     def open(self, context: JobContext) -> int:
         ray = _import_ray()
@@ -91,7 +107,13 @@ class RayExecutor(Executor):
                 ) from e
         self._context = context
         self._objective_ref = ray.put(objective)
-        self._mailbox = ray.remote(num_cpus=0)(_Mailbox).remote()
+        if self._owns_ray or self._mailbox is None:
+            self._mailbox = _new_mailbox()
+        else:  # requests of an earlier, aborted call must not reach this one
+            try:
+                ray.get(self._mailbox.reset.remote())
+            except ray.exceptions.RayError:  # the Ray it was made on is gone
+                self._mailbox = _new_mailbox()
         self._run = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=0)(
             _run_task
         )
@@ -136,13 +158,14 @@ class RayExecutor(Executor):
     def close(self, *, abort: bool) -> None:
         ray = _import_ray()
         self._stop.set()
+        self._mailbox.wake.remote()  # end the poller's wait now, not at its timeout
         self._poller.join(timeout=10)
         with self._lock:
             refs = list(self._refs.values())
         for ref in refs:
             ray.cancel(ref, force=True)
-        ray.kill(self._mailbox)
         if self._owns_ray:
+            self._mailbox = None
             ray.shutdown()
 
     def _poll(self) -> None:
@@ -161,6 +184,15 @@ class RayExecutor(Executor):
 
     def _reply(self, request_id: int, reply: Reply) -> None:
         self._mailbox.reply.remote(request_id, reply)
+
+
+def _ray_is_up() -> bool:
+    """Whether this process is connected to a Ray."""
+    return bool(_import_ray().is_initialized())
+
+
+def _new_mailbox() -> Any:
+    return _import_ray().remote(num_cpus=0)(_Mailbox).remote()
 
 
 @contextlib.contextmanager
@@ -190,6 +222,7 @@ class _Mailbox:
         self._requests: asyncio.Queue[tuple[int, int, str, tuple[Any, ...]]] = asyncio.Queue()
         self._waiting: dict[int, asyncio.Future[Reply]] = {}
         self._ids = itertools.count()
+        self._woken = asyncio.Event()
 
     async def call(self, number: int, method: str, args: tuple[Any, ...]) -> Reply:
         request_id = next(self._ids)
@@ -199,14 +232,33 @@ class _Mailbox:
         return await future
 
     async def take(self, timeout: float) -> list[tuple[int, int, str, tuple[Any, ...]]]:
-        try:
-            first = await asyncio.wait_for(self._requests.get(), timeout)
-        except asyncio.TimeoutError:
+        """The waiting requests, after waiting up to ``timeout`` for one (or a ``wake``)."""
+        get = asyncio.ensure_future(self._requests.get())
+        woken = asyncio.ensure_future(self._woken.wait())
+        await asyncio.wait({get, woken}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        woken.cancel()
+        if not get.done():
+            get.cancel()
             return []
-        batch = [first]
+        batch = [get.result()]
         while not self._requests.empty():
             batch.append(self._requests.get_nowait())
         return batch
+
+    async def wake(self) -> None:
+        """Make ``take`` return at once from now until the next ``reset`` (the driver is
+        closing)."""
+        self._woken.set()
+
+    async def reset(self) -> None:
+        """Drop what earlier calls left: queued requests, callers still waiting, a wake."""
+        self._woken.clear()
+        while not self._requests.empty():
+            self._requests.get_nowait()
+        for future in self._waiting.values():
+            if not future.done():
+                future.cancel()
+        self._waiting.clear()
 
     async def reply(self, request_id: int, reply: Reply) -> None:
         future = self._waiting.pop(request_id, None)
