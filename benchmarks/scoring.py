@@ -265,7 +265,10 @@ def quality_tables(records: Sequence[Mapping[str, Any]], *, per_problem: bool = 
     lines: list[str] = []
     for setting in sorted(by_setting):
         scores = by_setting[setting]
-        n_seeds = len({s.seed for s in scores})
+        # Seeds of the optimizers compared; the random reference may have run more.
+        n_seeds = len(
+            {s.seed for s in scores if s.optimizer != REFERENCE} or {s.seed for s in scores}
+        )
         head = f"### {_setting_title(setting)}, {n_seeds} seed(s)"
         lines += _summary(scores, "score", f"{head}: score (random search = 0, optimum = 100)")
         lines += _summary(scores, "bayesmark", f"{head}: Bayesmark-style normalized score")

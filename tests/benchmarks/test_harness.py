@@ -102,6 +102,9 @@ def test_score_formula_and_reference() -> None:
     assert scores[(REFERENCE, 1)].score == pytest.approx(-20.0)
     # Bayesmark: median of all random evaluations (8, 12, 12, 16) is 12.
     assert scores[("x", 0)].bayesmark == pytest.approx(100 * (1 - 2.5 / 12))
+    # The table heading counts the compared optimizer's seeds, not the reference's.
+    assert "1 seed(s)" in quality_tables(records)
+    assert "2 seed(s)" in quality_tables([*records, record("x", 1, 3.0)])
 
 
 def test_synthetic_optima_are_lower_bounds_and_attained() -> None:
