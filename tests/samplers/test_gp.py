@@ -146,6 +146,29 @@ def test_running_trial_of_another_worker_is_avoided() -> None:
     assert abs(second.params["x"] - first.params["x"]) > 1e-3
 
 
+def test_startup_counts_running_trials_once_half_of_it_finished() -> None:
+    """With parallel workers the model starts at the trial number it starts at sequentially."""
+    space = {"x": Float(0.0, 1.0), "y": Float(0.0, 1.0)}
+    sampler = hpopt.GPSampler(seed=0, n_startup_trials=4)
+    study = hpopt.create_study(sampler=sampler)
+
+    def modelled(trial: hpopt.Trial) -> bool:
+        return bool(sampler.infer_relative_search_space(study._view(), trial))
+
+    first = [study.ask(space) for _ in range(4)]
+    study.tell(first[0], 1.0)
+    probe = study.ask(space)  # 1 finished + 3 running: fewer than half of the 4 finished
+    assert not modelled(probe)
+    study.tell(first[1], 2.0)
+    assert modelled(probe)  # 2 finished + 2 running others (the probe itself is not counted)
+
+    solo = hpopt.create_study(sampler=hpopt.GPSampler(seed=0, n_startup_trials=4))
+    for value in (1.0, 2.0, 3.0):
+        solo.tell(solo.ask(space), value)
+    alone = solo.ask(space)
+    assert not solo.sampler.infer_relative_search_space(solo._view(), alone)
+
+
 PROBLEMS = {
     "branin": (
         {"x1": Float(-5.0, 10.0), "x2": Float(0.0, 15.0)},

@@ -81,7 +81,8 @@ class GPSampler(BaseSampler):
     multi-start L-BFGS-B from the best of a Sobol pool and perturbations of the best trials,
     followed by a discrete local search.
 
-    * **Startup**: the first ``n_startup_trials`` trials come from a scrambled Sobol sequence.
+    * **Startup**: the first ``n_startup_trials`` trials come from a scrambled Sobol sequence
+      (with parallel workers, running trials count towards it once half of it finished).
     * **Pruned trials** (single objective): trials a scheduler stopped are modelled too,
       all finished trials compared at the largest step that enough of them reached, those
       that stopped earlier ranked after by step, then last value (see
@@ -156,7 +157,7 @@ class GPSampler(BaseSampler):
     # ------------------------------------------------------------------ sampler interface
     def infer_relative_search_space(self, view: StudyView, trial: Trial) -> dict[str, Distribution]:
         trials = modelled_trials(view)
-        if len(trials) < self._n_startup:
+        if self._in_startup(view, trial, len(trials)):
             return {}
         return intersection_search_space(trials)
 
@@ -174,13 +175,26 @@ class GPSampler(BaseSampler):
         self, view: StudyView, trial: Trial, name: str, distribution: Distribution
     ) -> Any:
         with self._lock:
-            if len(modelled_trials(view)) < self._n_startup:
+            if self._in_startup(view, trial, len(modelled_trials(view))):
                 u = self._sobol_coordinate(trial.number, name)
             else:
                 u = float(self._rng.random())
             return distribution.from_unit(u)
 
     # ------------------------------------------------------------------ internals
+    def _in_startup(self, view: StudyView, trial: Trial, n_finished: int) -> bool:
+        """Whether ``trial`` is a startup (Sobol) trial.
+
+        Startup ends once ``n_startup_trials`` trials were asked before this one (finished or
+        still running), at least half of them finished: sequentially that is after
+        ``n_startup_trials`` finished trials; with k workers the model starts at the same
+        trial number instead of k - 1 trials later, with k - 1 of them as fantasies.
+        """
+        if n_finished < max(1, self._n_startup // 2):
+            return True
+        others = sum(1 for t in view.running() if t.number != trial.number)
+        return n_finished + others < self._n_startup
+
     def _sobol_coordinate(self, index: int, name: str) -> float:
         dim = self._sobol_dims.setdefault(name, len(self._sobol_dims))
         if dim >= _SOBOL_DIMS:
@@ -224,7 +238,10 @@ class GPSampler(BaseSampler):
         pending = self._pending_rows(view, enc)
         model = model.with_fantasies(pending)
         order = np.argsort(y)
-        incumbent = float(model.y.min())  # fantasies count as observations (kriging believer)
+        # Fantasies count as observations (kriging believer): with the best real value as the
+        # incumbent, a running point predicted below it would leave a sure improvement right
+        # next to it, and the next proposal would all but repeat it.
+        incumbent = float(model.y.min())
         best_row = optimize_log_ei(
             model,
             enc,
