@@ -239,6 +239,25 @@ def _toy_model(noise: float = 1e-2) -> tuple[GPModel, np.ndarray]:
     return GPModel(x, y, np.array([False, False, True]), theta), y
 
 
+def test_fantasies_are_their_posterior_mean_floored_at_the_best_target() -> None:
+    model, y = _toy_model()
+    rng = np.random.default_rng(1)
+    xs = rng.random((2000, 3))
+    xs[:, 2] = rng.integers(3, size=2000)
+    mu, _ = model.predict(xs)
+    # A point predicted below the best observed target, and one predicted above it.
+    near, far = xs[np.argmin(mu)], xs[np.argmax(mu)]
+    assert mu.min() < y.min() < mu.max()
+    fantasized = model.with_fantasies(np.array([near, far]))
+    assert fantasized.n_fantasies == 2
+    assert fantasized.y[-2] == pytest.approx(y.min())
+    assert fantasized.y[-1] == pytest.approx(mu.max())
+    assert fantasized.y.min() == pytest.approx(y.min())
+    # Neither fantasy leaves an improvement over the incumbent where it stands.
+    ei = log_ei(fantasized, np.array([near, far]), float(y.min()))
+    assert (ei < log_ei(model, np.array([near, far]), float(y.min())) - 5).all()
+
+
 def test_marginal_likelihood_gradient_matches_finite_differences() -> None:
     from scipy.optimize import approx_fprime
 

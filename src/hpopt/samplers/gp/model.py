@@ -82,10 +82,17 @@ class GPModel:
         return np.asarray(solve_triangular(self._lower, ks.T, lower=True, check_finite=False))
 
     def with_fantasies(self, x_new: Array) -> GPModel:
-        """The kriging-believer model: ``x_new`` added with its posterior mean as target."""
+        """The kriging-believer model: ``x_new`` added with its posterior mean as target,
+        but no better than the best target observed.
+
+        The floor keeps the best real value the incumbent: a running point is not believed
+        to beat it before it has, and a point predicted below it gets no sure improvement
+        left right next to it.
+        """
         if len(x_new) == 0:
             return self
         mu, _ = self.predict(x_new)
+        mu = np.maximum(mu, float(self.y.min()))
         return GPModel(
             np.vstack([self.x, x_new]),
             np.concatenate([self.y, mu]),

@@ -91,9 +91,9 @@ class GPSampler(BaseSampler):
       ``n_startup_trials``. Without pruned trials nothing changes.
     * **Spaces**: parameters present in every completed trial are sampled jointly; any other
       parameter (e.g. in a conditional branch) is drawn uniformly at random.
-    * **Parallel workers**: RUNNING trials are added to the model at their posterior mean
-      (kriging believer), which removes their expected improvement, so concurrent asks
-      propose different points.
+    * **Parallel workers**: RUNNING trials are added to the model at their posterior mean,
+      floored at the best value observed (kriging believer), which removes their expected
+      improvement, so concurrent asks propose different points.
     * **Several objectives**: each ask minimizes a random augmented-Chebyshev scalarization of
       the normalized objectives (ParEGO).
     * **Scale**: the fit and the posterior use at most ``max_fit_trials`` trials, the best
@@ -238,9 +238,7 @@ class GPSampler(BaseSampler):
         pending = self._pending_rows(view, enc)
         model = model.with_fantasies(pending)
         order = np.argsort(y)
-        # Fantasies count as observations (kriging believer): with the best real value as the
-        # incumbent, a running point predicted below it would leave a sure improvement right
-        # next to it, and the next proposal would all but repeat it.
+        # Fantasies are floored at the best real value, so it stays the incumbent.
         incumbent = float(model.y.min())
         best_row = optimize_log_ei(
             model,
