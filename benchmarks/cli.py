@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from benchmarks.compare import compare_report
 from benchmarks.environment import limit_threads
 from benchmarks.parallel_quality import COSTLY, DEFAULT_PROBLEMS, load_report, run_parallel_quality
 from benchmarks.peers import PEERS, get_peer, resolve_optimizers
@@ -89,6 +90,13 @@ def _parser() -> argparse.ArgumentParser:
     tb = sub.add_parser("table", help="markdown tables from results files (merged)")
     tb.add_argument("files", nargs="+")
     tb.add_argument("--per-problem", action="store_true")
+
+    cp = sub.add_parser(
+        "compare",
+        help="two results files (e.g. two sampler versions) on one scale, paired run by run",
+    )
+    cp.add_argument("old")
+    cp.add_argument("new")
     return parser
 
 
@@ -177,6 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             log=lambda m: print(m, file=sys.stderr),
         )
         print(timing_table(load_records([args.out])))
+        return 0
+    if args.command == "compare":
+        print(compare_report(args.old, args.new))
         return 0
     records = load_records(args.files)
     print(quality_tables(records, per_problem=args.per_problem))

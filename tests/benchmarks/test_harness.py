@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from benchmarks.cli import main
+from benchmarks.compare import compare_report
 from benchmarks.peers import PEERS, REFERENCE, PeerUnavailable, get_peer
 from benchmarks.peers.base import coerce
 from benchmarks.problems import PROBLEMS, Problem, get_problem, resolve_problems
@@ -274,3 +275,38 @@ def test_parallel_quality_records_settings_and_pairs_them(tmp_path: Path) -> Non
     assert "budget 6, sequential" in report
     assert "Paired difference over 2 runs (1 problems x seeds 0-1)" in report
     assert "| hpopt-random | budget 6, 3 asynchronous workers |" in report
+
+
+def test_compare_scores_both_files_on_one_scale(tmp_path: Path) -> None:
+    def record(optimizer: str, seed: int, best: float, workers: int | None) -> dict[str, Any]:
+        return {
+            "kind": "quality",
+            "optimizer": optimizer,
+            "problem": "p",
+            "seed": seed,
+            "budget": 8,
+            "batch": None,
+            "workers": workers,
+            "status": "ok",
+            "values": [best],
+            "best": best,
+            "f_opt": None,
+            "problem_kind": "sklearn",
+            "optimizer_seconds": 0.0,
+        }
+
+    shared = [record(REFERENCE, 0, 10.0, None), record(REFERENCE, 1, 12.0, None)]
+    shared.append(record("x", 0, 4.0, None))
+    old, new = tmp_path / "old.jsonl", tmp_path / "new.jsonl"
+    for path, parallel_best in ((old, 2.0), (new, 6.0)):
+        lines = [*shared, record("x", 0, parallel_best, 4)]
+        path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    report = compare_report(old, new)
+    # f_rand = 11 and f_opt = 2 (the old file's run) for both files: sequential 77.8,
+    # old parallel 100, new parallel 55.6. The new file alone would have f_opt = 4.
+    rows = {tuple(c.strip() for c in line.split("|")[1:4]): line for line in report.splitlines()}
+    assert "| +0.00 |" in rows[("x", "budget 8, sequential", "+0.00")]
+    assert ("x", "budget 8, 4 workers", "-44.44") in rows
+    assert ("x", "old.jsonl", "budget 8, 4 workers") in rows
+    assert "| +22.22 |" in rows[("x", "old.jsonl", "budget 8, 4 workers")]
+    assert "| -22.22 |" in rows[("x", "new.jsonl", "budget 8, 4 workers")]
