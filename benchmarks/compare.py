@@ -15,14 +15,13 @@ sequential differences (as in ``parallel-quality``) on the shared scale.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from benchmarks.peers import REFERENCE
 from benchmarks.records import load_records
-from benchmarks.scoring import Score, Setting, paired_differences, score_records
+from benchmarks.scoring import Score, Setting, mean_se, paired_differences, score_records
 
 __all__ = ["compare_report", "paired_between"]
 
@@ -35,12 +34,6 @@ def _tagged(records: Sequence[Mapping[str, Any]], tag: str) -> list[dict[str, An
         for r in records
         if r["optimizer"] != REFERENCE
     ]
-
-
-def _mean_se(values: Sequence[float]) -> tuple[float, float]:
-    mean = statistics.fmean(values)
-    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else math.nan
-    return mean, se
 
 
 def paired_between(
@@ -84,8 +77,8 @@ def compare_report(old: str | Path, new: str | Path) -> str:
     main = paired_between(scores, "old", "new")
     bayesmark = paired_between(scores, "old", "new", "bayesmark")
     for (name, setting), diffs in sorted(main.items()):
-        m, se = _mean_se(diffs)
-        bm, bse = _mean_se(bayesmark.get((name, setting), [math.nan, math.nan]))
+        m, se = mean_se(diffs)
+        bm, bse = mean_se(bayesmark.get((name, setting), [math.nan, math.nan]))
         lines.append(
             f"| {name} | {_setting(setting)} | {m:+.2f} | {se:.2f} | {bm:+.2f} | {bse:.2f} "
             f"| {len(diffs)} |"

@@ -24,6 +24,7 @@ from benchmarks.peers import REFERENCE
 __all__ = [
     "Paired",
     "Score",
+    "mean_se",
     "paired_differences",
     "score_records",
     "quality_tables",
@@ -106,7 +107,7 @@ def score_records(records: Iterable[Mapping[str, Any]]) -> Scoring:
     return out
 
 
-def _mean_se(values: Sequence[float]) -> tuple[float, float]:
+def mean_se(values: Sequence[float]) -> tuple[float, float]:
     mean = statistics.fmean(values)
     se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else float("nan")
     return mean, se
@@ -142,7 +143,7 @@ class Paired:
 
     @property
     def se(self) -> float:
-        return _mean_se([d for _, _, d in self.differences])[1]
+        return mean_se([d for _, _, d in self.differences])[1]
 
     def per_problem(self) -> dict[str, float]:
         """Mean difference per problem (over its seeds)."""
@@ -205,7 +206,7 @@ def _summary(scores: list[Score], attr: str, title: str) -> list[str]:
     kinds = sorted({s.kind for s in scores})
     rows = []
     for name, items in by_opt.items():
-        mean, se = _mean_se([getattr(s, attr) for s in items])
+        mean, se = mean_se([getattr(s, attr) for s in items])
         per_kind = []
         for kind in kinds:
             vals = [getattr(s, attr) for s in items if s.kind == kind]

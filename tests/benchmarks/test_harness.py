@@ -79,22 +79,36 @@ def test_rerun_skips_recorded_runs_and_recovers_a_torn_line(tmp_path: Path) -> N
     assert len(load_records([out])) == len(tasks)
 
 
+def _record(
+    optimizer: str,
+    seed: int,
+    best: float,
+    values: list[float],
+    *,
+    f_opt: float | None,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """A finished quality record of problem ``p`` at budget 8."""
+    return {
+        "kind": "quality",
+        "optimizer": optimizer,
+        "problem": "p",
+        "seed": seed,
+        "budget": 8,
+        "batch": None,
+        "workers": workers,
+        "status": "ok",
+        "values": values,
+        "best": best,
+        "f_opt": f_opt,
+        "problem_kind": "synthetic" if f_opt is not None else "sklearn",
+        "optimizer_seconds": 0.0,
+    }
+
+
 def test_score_formula_and_reference() -> None:
     def record(optimizer: str, seed: int, best: float) -> dict[str, Any]:
-        return {
-            "kind": "quality",
-            "optimizer": optimizer,
-            "problem": "p",
-            "seed": seed,
-            "budget": 8,
-            "batch": None,
-            "status": "ok",
-            "values": [best + 4.0, best],
-            "best": best,
-            "f_opt": 0.0,
-            "problem_kind": "synthetic",
-            "optimizer_seconds": 0.0,
-        }
+        return _record(optimizer, seed, best, [best + 4.0, best], f_opt=0.0)
 
     records = [record(REFERENCE, 0, 8.0), record(REFERENCE, 1, 12.0), record("x", 0, 2.5)]
     scores = {(s.optimizer, s.seed): s for s in score_records(records).scores}
@@ -279,21 +293,7 @@ def test_parallel_quality_records_settings_and_pairs_them(tmp_path: Path) -> Non
 
 def test_compare_scores_both_files_on_one_scale(tmp_path: Path) -> None:
     def record(optimizer: str, seed: int, best: float, workers: int | None) -> dict[str, Any]:
-        return {
-            "kind": "quality",
-            "optimizer": optimizer,
-            "problem": "p",
-            "seed": seed,
-            "budget": 8,
-            "batch": None,
-            "workers": workers,
-            "status": "ok",
-            "values": [best],
-            "best": best,
-            "f_opt": None,
-            "problem_kind": "sklearn",
-            "optimizer_seconds": 0.0,
-        }
+        return _record(optimizer, seed, best, [best], f_opt=None, workers=workers)
 
     shared = [record(REFERENCE, 0, 10.0, None), record(REFERENCE, 1, 12.0, None)]
     shared.append(record("x", 0, 4.0, None))
