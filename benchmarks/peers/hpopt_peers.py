@@ -1,9 +1,10 @@
 """hpopt's own samplers, driven through ``Study.ask`` / ``Study.tell``.
 
 Adding a sampler is one entry in :data:`HPOPT_SAMPLERS` (name -> dotted path of a class
-taking ``seed=``). A class that does not exist yet (e.g. on a branch without it) makes the
-peer unavailable with a note instead of failing. ``hpopt:<module.Class>`` names any other
-sampler class without a registry entry.
+taking ``seed=``), plus its constructor options in :data:`HPOPT_OPTIONS` if any. A class
+that does not exist yet (e.g. on a branch without it) makes the peer unavailable with a
+note instead of failing. ``hpopt:<module.Class>`` names any other sampler class without a
+registry entry.
 """
 
 from __future__ import annotations
@@ -21,6 +22,15 @@ HPOPT_SAMPLERS: dict[str, str] = {
     "hpopt-tpe": "hpopt.TPESampler",
     "hpopt-gp": "hpopt.GPSampler",
     "hpopt-auto": "hpopt.samplers.AutoSampler",
+    "hpopt-gp-det": "hpopt.GPSampler",
+    "hpopt-auto-det": "hpopt.samplers.AutoSampler",
+}
+
+#: Constructor options besides ``seed``. ``-det``: told that the objective is deterministic
+#: (every benchmark problem is), as the ``optuna-gp`` peer is.
+HPOPT_OPTIONS: dict[str, dict[str, Any]] = {
+    "hpopt-gp-det": {"deterministic_objective": True},
+    "hpopt-auto-det": {"deterministic_objective": True},
 }
 
 
@@ -38,12 +48,12 @@ def resolve_sampler_class(path: str) -> Any:
 
 
 class _HpoptSession:
-    def __init__(self, sampler_path: str, space: Space, seed: int) -> None:
+    def __init__(self, sampler_path: str, options: dict[str, Any], space: Space, seed: int) -> None:
         import hpopt
 
         cls = resolve_sampler_class(sampler_path)
         self._space = hpopt.SearchSpace(dict(space))
-        self._study = hpopt.create_study(sampler=cls(seed=seed))
+        self._study = hpopt.create_study(sampler=cls(seed=seed, **options))
 
     def ask(self, n: int) -> list[Suggestion]:
         trials = [self._study.ask(self._space) for _ in range(n)]
@@ -72,10 +82,12 @@ def _path_of(name: str) -> str:
 def hpopt_peer(name: str) -> Peer:
     """The peer for a registry name or ``hpopt:<module.Class>``."""
     path = _path_of(name)
+    options = HPOPT_OPTIONS.get(name, {})
+    args = "".join(f", {k}={v!r}" for k, v in options.items())
     return _HpoptPeer(
         name,
-        lambda space, seed, budget: _HpoptSession(path, space, seed),
+        lambda space, seed, budget: _HpoptSession(path, options, space, seed),
         asynchronous=True,
-        note=f"{path}(seed=...) via Study.ask/tell; batch = n RUNNING trials",
+        note=f"{path}(seed=...{args}) via Study.ask/tell; batch = n RUNNING trials",
         package="hpopt",
     )

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 import hpopt
+from hpopt.samplers.gp import optimize_acqf
 from hpopt.samplers.gp import sampler as gp_sampler_module
 from hpopt.samplers.gp.acquisition import log_ei, log_ei_with_grad, log_h
 from hpopt.samplers.gp.encoding import SpaceEncoding
-from hpopt.samplers.gp.model import GPModel, _neg_log_posterior
+from hpopt.samplers.gp.model import GPModel, _neg_log_posterior, fit_gp
 from hpopt.samplers.gp.targets import warp_targets
 from hpopt.space.distributions import Categorical, Float, Int
 from hpopt.testing.functions import branin, hartmann6
@@ -343,3 +344,50 @@ def test_discrete_space_is_not_proposed_twice_until_exhausted(seed: int) -> None
     startup = len(set(seen[:3]))
     assert len(set(seen[:20])) == 20 - (3 - startup)
     assert len(set(seen)) == 20
+
+
+def test_deterministic_objective_fixes_the_noise_and_interpolates() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.random((30, 1))
+    # A smooth trend with small ripples, which a fitted noise explains away.
+    y = warp_targets((x[:, 0] - 0.3) ** 2 + 0.03 * np.sin(60 * x[:, 0]), warp=False)
+    is_cat = np.array([False])
+    noisy = fit_gp(x, y, is_cat, rng=np.random.default_rng(0))
+    exact = fit_gp(x, y, is_cat, rng=np.random.default_rng(0), fit_noise=False)
+    assert noisy.noise > 1e-4
+    assert exact.noise == pytest.approx(1e-6)
+    mu, _ = exact.predict(x)
+    np.testing.assert_allclose(mu, y, atol=1e-3)
+    assert np.abs(noisy.predict(x)[0] - y).max() > 1e-2
+
+    def objective(trial: hpopt.Trial) -> float:
+        v = trial.suggest_float("v", 0.0, 1.0)
+        return float((v - 0.3) ** 2 + 0.03 * math.sin(60 * v))
+
+    sampler = hpopt.GPSampler(seed=0, n_startup_trials=5, deterministic_objective=True)
+    hpopt.create_study(sampler=sampler).optimize(objective, n_trials=8)
+    (theta,) = sampler._theta.values()
+    assert math.exp(theta[-1]) == pytest.approx(1e-6)
+
+
+def test_each_acquisition_start_is_searched_to_its_own_local_maximum() -> None:
+    model, y = _toy_model()
+    # Lengthscales 20x apart: the search must be conditioned along both.
+    model = GPModel(model.x, model.y, model.is_cat, np.array([4.0, -2.0, 0.2, 0.0, -4.6]))
+    enc = SpaceEncoding({"a": Float(0.0, 1.0), "b": Float(0.0, 1.0), "c": Categorical((0, 1, 2))})
+    acq = optimize_acqf._Acquisition(model, float(y.min()), None)
+    # With these starts one joint L-BFGS-B run over the summed objectives leaves a start
+    # 0.36 below the top of its hill.
+    rng = np.random.default_rng(4)
+    starts = rng.random((8, 3))
+    starts[:, 2] = rng.integers(3, size=8)
+    out = optimize_acqf._lbfgs(acq, enc, starts, enc.is_num, 200)
+    assert (out[:, 2] == starts[:, 2]).all()
+    assert (acq(out) >= acq(starts)).all()
+    for row in out:
+        value = acq(row[None])[0]
+        for j in (0, 1):
+            for step in (-1e-2, -1e-3, 1e-3, 1e-2):
+                moved = row.copy()
+                moved[j] = np.clip(moved[j] + step, 0.0, 1.0)
+                assert acq(moved[None])[0] <= value + 1e-3

@@ -59,6 +59,9 @@ class AutoSampler(BaseSampler):
         Largest number of parameters the GP is used for.
     max_gp_trials
         Number of finished trials from which TPE takes over.
+    deterministic_objective
+        Passed to :class:`GPSampler`: the objective returns the same value for the same
+        parameters, so the GP interpolates instead of fitting a noise level.
 
     Examples
     --------
@@ -75,6 +78,7 @@ class AutoSampler(BaseSampler):
         seed: int | None = None,
         max_gp_dims: int = 12,
         max_gp_trials: int = 250,
+        deterministic_objective: bool = False,
     ) -> None:
         if max_gp_dims < 1:
             raise ValueError(f"max_gp_dims must be >= 1, got {max_gp_dims}")
@@ -82,7 +86,7 @@ class AutoSampler(BaseSampler):
             raise ValueError(f"max_gp_trials must be >= 1, got {max_gp_trials}")
         self.max_gp_dims = max_gp_dims
         self.max_gp_trials = max_gp_trials
-        self.gp = GPSampler(seed=seed)
+        self.gp = GPSampler(seed=seed, deterministic_objective=deterministic_objective)
         self.tpe = TPESampler(seed=seed)
         self._lock = threading.RLock()
         self._choices: dict[tuple[str, int], str] = {}

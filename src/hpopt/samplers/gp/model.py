@@ -10,7 +10,8 @@ variance. They are fitted by L-BFGS-B on the log marginal likelihood plus log pr
   from being explained by one very wiggly dimension;
 * signal variance: Gamma(2, 1);
 * noise variance: Gamma(1.1, 30), bounded below by ``min_noise`` (the objective is
-  presumed nearly deterministic unless the data say otherwise).
+  presumed nearly deterministic unless the data say otherwise), or fixed at ``min_noise``
+  when the objective is declared deterministic.
 """
 
 from __future__ import annotations
@@ -191,6 +192,7 @@ def fit_gp(
     warm_start: Array | None = None,
     n_restarts: int = 1,
     min_noise: float = 1e-6,
+    fit_noise: bool = True,
     max_iter: int = 200,
 ) -> GPModel:
     """Fit the hyperparameters by MAP and return the model.
@@ -209,11 +211,15 @@ def fit_gp(
         Additional starting points drawn from the lengthscale prior.
     min_noise
         Lower bound of the noise variance.
+    fit_noise
+        Whether to fit the noise variance; if not, it stays at ``min_noise`` (a deterministic
+        objective, interpolated).
     """
     from scipy.optimize import minimize
 
     d = x.shape[1]
-    bounds = [_LOG_RHO_BOUNDS] * d + [_LOG_S2_BOUNDS, (math.log(min_noise), _LOG_NOISE_MAX)]
+    noise_max = _LOG_NOISE_MAX if fit_noise else math.log(min_noise)
+    bounds = [_LOG_RHO_BOUNDS] * d + [_LOG_S2_BOUNDS, (math.log(min_noise), noise_max)]
     lo = np.array([b[0] for b in bounds])
     hi = np.array([b[1] for b in bounds])
     if warm_start is not None and warm_start.shape == (d + 2,):
