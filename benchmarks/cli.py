@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     tb = sub.add_parser("table", help="markdown tables from results files (merged)")
     tb.add_argument("files", nargs="+")
     tb.add_argument("--per-problem", action="store_true")
+    tb.add_argument(
+        "--versus", help="also: every optimizer minus this one, paired by problem and seed"
+    )
 
     cp = sub.add_parser(
         "compare",
@@ -190,6 +193,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(compare_report(args.old, args.new))
         return 0
     records = load_records(args.files)
-    print(quality_tables(records, per_problem=args.per_problem))
+    print(quality_tables(records, per_problem=args.per_problem, versus=args.versus))
     print(timing_table(records))
     return 0

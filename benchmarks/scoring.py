@@ -26,6 +26,7 @@ __all__ = [
     "Score",
     "mean_se",
     "paired_differences",
+    "paired_versus",
     "score_records",
     "quality_tables",
     "timing_table",
@@ -179,6 +180,48 @@ def paired_differences(scores: Iterable[Score], attr: str = "score") -> list[Pai
     return out
 
 
+def paired_versus(scores: Iterable[Score], versus: str, attr: str = "score") -> list[Paired]:
+    """For every other optimizer: its ``attr`` minus that of ``versus`` in the same setting,
+    problem and seed (runs without a counterpart are left out)."""
+    scores = [s for s in scores if getattr(s, attr) is not None and s.optimizer != REFERENCE]
+    base = {
+        (s.setting, s.problem, s.seed): getattr(s, attr) for s in scores if s.optimizer == versus
+    }
+    diffs: dict[tuple[str, Setting], list[tuple[str, int, float]]] = defaultdict(list)
+    for s in scores:
+        b = base.get((s.setting, s.problem, s.seed))
+        if s.optimizer != versus and b is not None:
+            diffs[(s.optimizer, s.setting)].append((s.problem, s.seed, getattr(s, attr) - b))
+    return [Paired(name, setting, tuple(d)) for (name, setting), d in diffs.items()]
+
+
+def _versus_lines(scores: list[Score], versus: str) -> list[str]:
+    lines = [
+        f"### Minus {versus}, paired by setting, problem and seed",
+        "",
+        "| optimizer | setting | kind | mean difference | SE | better | worse | tied | pairs |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    kinds = {s.problem: s.kind for s in scores}
+    for p in sorted(paired_versus(scores, versus), key=lambda p: (p.setting, p.optimizer)):
+        groups = {"all": list(p.differences)}
+        for kind in sorted({kinds[d[0]] for d in p.differences}):
+            groups[kind] = [d for d in p.differences if kinds[d[0]] == kind]
+        if len(groups) == 2:
+            del groups["all"]
+        for kind, ds in groups.items():
+            vals = [d for _, _, d in ds]
+            mean, se = mean_se(vals)
+            better = sum(v > 1e-9 for v in vals)
+            worse = sum(v < -1e-9 for v in vals)
+            lines.append(
+                f"| {p.optimizer} | {_setting_title(p.setting)} | {kind} | {_fmt(mean)}"
+                f" | {_fmt(se)} | {better} | {worse} | {len(vals) - better - worse}"
+                f" | {len(vals)} |"
+            )
+    return [*lines, ""] if len(lines) > 4 else []
+
+
 def _paired_lines(scores: list[Score]) -> list[str]:
     pairs = paired_differences(scores)
     if not pairs:
@@ -250,8 +293,11 @@ def _per_problem(scores: list[Score], title: str) -> list[str]:
     return [*lines, ""]
 
 
-def quality_tables(records: Sequence[Mapping[str, Any]], *, per_problem: bool = False) -> str:
-    """Markdown: per setting, the main score table and the Bayesmark-style one."""
+def quality_tables(
+    records: Sequence[Mapping[str, Any]], *, per_problem: bool = False, versus: str | None = None
+) -> str:
+    """Markdown: per setting, the main score table and the Bayesmark-style one; with
+    ``versus``, every optimizer's paired differences against that one."""
     scoring = score_records(records)
     by_setting: dict[Setting, list[Score]] = defaultdict(list)
     for s in scoring.scores:
@@ -276,6 +322,8 @@ def quality_tables(records: Sequence[Mapping[str, Any]], *, per_problem: bool = 
         if per_problem:
             lines += _per_problem(scores, f"{head}: score per problem (mean over seeds)")
     lines += _paired_lines(scoring.scores)
+    if versus:
+        lines += _versus_lines(scoring.scores, versus)
     skipped: dict[str, list[str]] = defaultdict(list)
     for r in records:
         if r.get("kind", "quality") == "quality" and r["status"] != "ok":

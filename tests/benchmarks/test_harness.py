@@ -18,7 +18,7 @@ from benchmarks.problems import PROBLEMS, Problem, get_problem, resolve_problems
 from benchmarks.problems.synthetic import SYNTHETIC_PROBLEMS
 from benchmarks.quality import execute, plan, run_tasks
 from benchmarks.records import load_records
-from benchmarks.scoring import quality_tables, score_records
+from benchmarks.scoring import paired_versus, quality_tables, score_records
 from benchmarks.timing import run_timing
 
 from hpopt import Categorical, Float, Int
@@ -310,3 +310,27 @@ def test_compare_scores_both_files_on_one_scale(tmp_path: Path) -> None:
     assert ("x", "old.jsonl", "budget 8, 4 workers") in rows
     assert "| +22.22 |" in rows[("x", "old.jsonl", "budget 8, 4 workers")]
     assert "| -22.22 |" in rows[("x", "new.jsonl", "budget 8, 4 workers")]
+
+
+def test_versus_pairs_each_optimizer_with_the_named_one_by_seed() -> None:
+    def record(optimizer: str, seed: int, best: float) -> dict[str, Any]:
+        return _record(optimizer, seed, best, [best], f_opt=0.0)
+
+    # f_rand = 10: scores are 100 - 10 * best.
+    records = [record(REFERENCE, 0, 10.0), record(REFERENCE, 1, 10.0)]
+    records += [record("peer", 0, 5.0), record("peer", 1, 2.0)]
+    records += [record("x", 0, 3.0), record("x", 1, 2.0), record("x", 2, 1.0)]
+    pairs = {p.optimizer: p for p in paired_versus(score_records(records).scores, "peer")}
+    assert set(pairs) == {"x"}  # seed 2 has no counterpart and is left out
+    assert sorted(d for _, _, d in pairs["x"].differences) == pytest.approx([0.0, 20.0])
+    table = quality_tables(records, versus="peer")
+    row = next(line for line in table.splitlines() if line.startswith("| x | budget 8"))
+    assert [c.strip() for c in row.split("|")[3:10]] == [
+        "synthetic",
+        "10.0",
+        "10.0",
+        "1",
+        "0",
+        "1",
+        "2",
+    ]
