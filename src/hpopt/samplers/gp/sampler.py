@@ -71,7 +71,9 @@ class GPSampler(BaseSampler):
     """Bayesian optimization with a Gaussian process and log expected improvement.
 
     The model is a GP with a Matern 5/2 kernel with one lengthscale per parameter, on the
-    unit cube of the search space (log parameters on a log scale). Integers and stepped floats
+    unit cube of the search space (log parameters on a log scale), plus a second, rough
+    Matern term with proportionally shorter lengthscales for small-scale structure (see
+    :mod:`hpopt.samplers.gp.model`). Integers and stepped floats
     are modelled on the continuum and proposed on their grid; categoricals have a
     Hamming-type kernel term and are optimized by enumerating their choices, never by rounding
     a float. Hyperparameters (lengthscales, signal and noise variance) are fitted by maximum a
@@ -116,12 +118,14 @@ class GPSampler(BaseSampler):
     deterministic_objective
         Whether the objective returns the same value for the same parameters (a fixed-seed
         function or cross-validation). The noise variance is then not fitted but fixed at
-        ``min_noise``, so the GP interpolates the observations. On a rugged deterministic
-        function a fitted noise explains the small-scale structure away as noise and the
-        search stops refining near the best point (Ackley 5-D, 64 trials: score 68 -> 75),
-        while on others the smoother noisy fit finds the basin sooner (Levy 4-D: 95 -> 88;
-        ``docs/benchmarks.md``). Leave it off for noisy objectives such as training runs with
-        random seeds, where interpolating the noise overfits.
+        ``min_noise``, so the GP interpolates the observations. Leave it off for noisy
+        objectives such as training runs with random seeds, where interpolating the noise
+        overfits; with the rough kernel term the default fit already resolves the ripples
+        of a deterministic function near the best points (``docs/benchmarks.md``).
+    rough_kernel
+        Whether the kernel has the rough term. Without it a fitted noise explains the
+        small-scale structure of a rugged function away and the search stops refining near
+        the best point (Ackley 5-D, 64 trials: score 68 without it, 83 with it).
 
     Examples
     --------
@@ -141,6 +145,7 @@ class GPSampler(BaseSampler):
         warp_outputs: bool = True,
         min_noise: float = 1e-6,
         deterministic_objective: bool = False,
+        rough_kernel: bool = True,
     ) -> None:
         if n_startup_trials < 1:
             raise ValueError(f"n_startup_trials must be >= 1, got {n_startup_trials}")
@@ -153,6 +158,7 @@ class GPSampler(BaseSampler):
         self._warp = warp_outputs
         self._min_noise = min_noise
         self._fit_noise = not deterministic_objective
+        self._rough = rough_kernel
         self._lock = threading.RLock()
         self.reseed(seed)
 
@@ -244,6 +250,7 @@ class GPSampler(BaseSampler):
             n_restarts=restarts,
             min_noise=self._min_noise,
             fit_noise=self._fit_noise,
+            rough=self._rough,
         )
         self._theta[key] = model.theta
 
