@@ -431,6 +431,35 @@ def test_rough_term_costs_little_on_independent_noise() -> None:
     assert np.mean(residuals[True]) > 0.3 * np.mean(residuals[False]) > 0.05
 
 
+def _plateau(t: hpopt.Trial) -> float:
+    """A lasso-like landscape: a large penalty without ``a``; a flat plateau at large
+    ``scale``; below it ``b=True`` is a shallow basin and ``b=False`` the deeper one; ``p``
+    and ``q`` barely matter, so near-copies of the incumbent keep improving by a hair."""
+    u = math.log10(t.suggest_float("scale", 1e-2, 1e2, log=True)) / 4 + 0.5
+    a = t.suggest_categorical("a", [True, False])
+    b = t.suggest_categorical("b", [True, False])
+    p, q = t.suggest_float("p", 0.0, 1.0), t.suggest_float("q", 0.0, 1.0)
+    base = 6.0 if u > 0.55 else (3.2 if b else 3.0) + 0.01 * u
+    return base + (0.0 if a else 22.0) + 1e-4 * ((p - 0.3) ** 2 + (q - 0.6) ** 2)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_stalled_search_leaves_a_shallow_basin_for_an_untried_branch(seed: int) -> None:
+    """The startup trials never tried ``a=True, b=False`` at a small ``scale``, and the best
+    of them sits in the shallow basin. Plain EI keeps proposing near-copies of the incumbent
+    there, each a hair better, and never leaves in 32 trials (every seed); once the search
+    stalls, EI asks for a real improvement, which only the untried branch can offer."""
+    starts = [(31.0, True, False), (0.05, False, True), (0.15, True, True), (7.7, False, False),
+              (2.8, True, False), (0.53, False, True), (0.014, True, True), (85.0, False, False),
+              (44.0, True, True), (0.027, False, False)]  # fmt: skip
+    study = hpopt.create_study(sampler=hpopt.GPSampler(seed=seed))
+    for i, (scale, a, b) in enumerate(starts):
+        study.enqueue_trial({"scale": scale, "a": a, "b": b, "p": i * 0.37 % 1, "q": i * 0.61 % 1})
+    study.optimize(_plateau, n_trials=32)
+    assert min(t.value for t in study.trials[:10] if t.value is not None) > 3.1
+    assert study.best_value < 3.1
+
+
 def test_each_acquisition_start_is_searched_to_its_own_local_maximum() -> None:
     model, y = _toy_model()
     # Lengthscales 20x apart: the search must be conditioned along both.

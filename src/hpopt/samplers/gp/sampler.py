@@ -48,6 +48,10 @@ _N_INCUMBENTS = 5
 #: Random restarts of the hyperparameter fit on a cold start / every few asks.
 _COLD_RESTARTS = 2
 _RESTART_EVERY = 5
+#: Stagnation: when the last ``_STALL_WINDOW`` trials improved the best target by less than
+#: ``_STALL_MARGIN`` (standardized units), EI asks for an improvement of at least that much.
+_STALL_WINDOW = 5
+_STALL_MARGIN = 0.01
 
 
 _controller: Any = None
@@ -93,6 +97,10 @@ class GPSampler(BaseSampler):
       ``n_startup_trials``. Without pruned trials nothing changes.
     * **Spaces**: parameters present in every completed trial are sampled jointly; any other
       parameter (e.g. in a conditional branch) is drawn uniformly at random.
+    * **Stalls**: once the last 5 trials improved the best (standardized) target by less
+      than 0.01, EI asks for an improvement of at least 0.01 until one comes. Otherwise
+      near-copies of the incumbent, each better by a hair, can outbid an untried region
+      for the rest of the budget (a categorical branch on a plateau, as on Lasso tuning).
     * **Parallel workers**: RUNNING trials are added to the model at their posterior mean,
       floored at the best value observed (kriging believer), which removes their expected
       improvement, so concurrent asks propose different points.
@@ -159,6 +167,8 @@ class GPSampler(BaseSampler):
         self._min_noise = min_noise
         self._fit_noise = not deterministic_objective
         self._rough = rough_kernel
+        self._stall_window = _STALL_WINDOW
+        self._stall_margin = _STALL_MARGIN
         self._lock = threading.RLock()
         self.reseed(seed)
 
@@ -230,6 +240,7 @@ class GPSampler(BaseSampler):
         tried = x
         targets = self._targets(view, trials, len(space))
         y = targets(np.arange(len(trials)))
+        margin = self._margin(y)
         if len(y) > self._max_fit:
             keep = self._subset(y)
             x, y = x[keep], targets(keep)
@@ -262,12 +273,20 @@ class GPSampler(BaseSampler):
         best_row = optimize_log_ei(
             model,
             enc,
-            incumbent,
+            incumbent - margin,
             x[order[:_N_INCUMBENTS]],
             self._rng,
             exclude=np.vstack([tried, pending]),
         )
         return enc.decode(best_row)
+
+    def _margin(self, y: Array) -> float:
+        """The improvement EI asks for: 0, or ``_STALL_MARGIN`` while the search stalls."""
+        k = self._stall_window
+        if len(y) < self._n_startup + k:
+            return 0.0
+        gain = float(y[:-k].min() - y.min())
+        return self._stall_margin if gain < self._stall_margin else 0.0
 
     def _targets(
         self, view: StudyView, trials: list[FrozenTrial], n_params: int
