@@ -102,11 +102,11 @@ class _Acquisition:
     def __init__(self, model: GPModel, best: float, exclude: Array | None) -> None:
         self.model = model
         self.best = best
-        self._seen = {_key(r) for r in exclude} if exclude is not None and len(exclude) else set()
+        self._seen = set(_keys(exclude)) if exclude is not None and len(exclude) else set()
 
     def _mask(self, x: Array, values: Array) -> Array:
         if self._seen:
-            hit = np.array([_key(r) in self._seen for r in x], dtype=bool)
+            hit = np.array([k in self._seen for k in _keys(x)], dtype=bool)
             values = np.where(hit, -np.inf, values)
         return values
 
@@ -118,8 +118,11 @@ class _Acquisition:
         return log_ei_with_grad(self.model, x, self.best, num)
 
 
-def _key(row: Array) -> tuple[float, ...]:
-    return tuple(np.round(row, 9).tolist())
+def _keys(rows: Array) -> list[bytes]:
+    """Hashable keys of the rows, equal for rows that agree to 9 decimals."""
+    # ``+ 0.0`` turns -0.0 into 0.0, which compare equal but differ in their bytes.
+    rounded = np.ascontiguousarray(np.round(rows, 9) + 0.0)
+    return [r.tobytes() for r in rounded]
 
 
 def _perturb(enc: SpaceEncoding, incumbents: Array, n: int, rng: np.random.Generator) -> Array:
