@@ -448,7 +448,8 @@ def test_stalled_search_leaves_a_shallow_basin_for_an_untried_branch(seed: int) 
     """The startup trials never tried ``a=True, b=False`` at a small ``scale``, and the best
     of them sits in the shallow basin. Plain EI keeps proposing near-copies of the incumbent
     there, each a hair better, and never leaves in 32 trials (every seed); once the search
-    stalls, EI asks for a real improvement, which only the untried branch can offer."""
+    stalls, every third ask EI asks for a real improvement, which only the untried branch
+    can offer."""
     starts = [(31.0, True, False), (0.05, False, True), (0.15, True, True), (7.7, False, False),
               (2.8, True, False), (0.53, False, True), (0.014, True, True), (85.0, False, False),
               (44.0, True, True), (0.027, False, False)]  # fmt: skip

@@ -48,10 +48,11 @@ _N_INCUMBENTS = 5
 #: Random restarts of the hyperparameter fit on a cold start / every few asks.
 _COLD_RESTARTS = 2
 _RESTART_EVERY = 5
-#: Stagnation: when the last ``_STALL_WINDOW`` trials improved the best target by less than
-#: ``_STALL_MARGIN`` (standardized units), EI asks for an improvement of at least that much.
+#: Stalls: after ``_STALL_WINDOW`` trials without an improvement of the best target by
+#: ``_STALL_MARGIN`` (standardized units), every ``_STALL_PERIOD``-th ask EI asks for one.
 _STALL_WINDOW = 5
 _STALL_MARGIN = 0.01
+_STALL_PERIOD = 3
 
 
 _controller: Any = None
@@ -97,10 +98,11 @@ class GPSampler(BaseSampler):
       ``n_startup_trials``. Without pruned trials nothing changes.
     * **Spaces**: parameters present in every completed trial are sampled jointly; any other
       parameter (e.g. in a conditional branch) is drawn uniformly at random.
-    * **Stalls**: once the last 5 trials improved the best (standardized) target by less
-      than 0.01, EI asks for an improvement of at least 0.01 until one comes. Otherwise
-      near-copies of the incumbent, each better by a hair, can outbid an untried region
-      for the rest of the budget (a categorical branch on a plateau, as on Lasso tuning).
+    * **Stalls**: once 5 trials in a row brought no improvement of the best (standardized)
+      target by at least 0.01, every third ask, the first at once, asks EI for an
+      improvement of at least 0.01, until one comes. Otherwise near-copies of the
+      incumbent, each better by a hair, can outbid an untried region for the rest of the
+      budget (a categorical branch on a plateau, as in Lasso tuning).
     * **Parallel workers**: RUNNING trials are added to the model at their posterior mean,
       floored at the best value observed (kriging believer), which removes their expected
       improvement, so concurrent asks propose different points.
@@ -167,8 +169,6 @@ class GPSampler(BaseSampler):
         self._min_noise = min_noise
         self._fit_noise = not deterministic_objective
         self._rough = rough_kernel
-        self._stall_window = _STALL_WINDOW
-        self._stall_margin = _STALL_MARGIN
         self._lock = threading.RLock()
         self.reseed(seed)
 
@@ -281,12 +281,17 @@ class GPSampler(BaseSampler):
         return enc.decode(best_row)
 
     def _margin(self, y: Array) -> float:
-        """The improvement EI asks for: 0, or ``_STALL_MARGIN`` while the search stalls."""
-        k = self._stall_window
-        if len(y) < self._n_startup + k:
+        """The improvement EI asks for: 0, or ``_STALL_MARGIN`` on every ``_STALL_PERIOD``-th
+        ask once the last ``_STALL_WINDOW`` trials (in trial order) brought no improvement of
+        the best target by at least that much."""
+        if len(y) < self._n_startup + _STALL_WINDOW:
             return 0.0
-        gain = float(y[:-k].min() - y.min())
-        return self._stall_margin if gain < self._stall_margin else 0.0
+        best_before = np.minimum.accumulate(y)[:-1]
+        improved = np.flatnonzero(y[1:] <= best_before - _STALL_MARGIN)
+        stall = len(y) - 2 - int(improved[-1]) if len(improved) else len(y) - 1
+        if stall >= _STALL_WINDOW and (stall - _STALL_WINDOW) % _STALL_PERIOD == 0:
+            return _STALL_MARGIN
+        return 0.0
 
     def _targets(
         self, view: StudyView, trials: list[FrozenTrial], n_params: int
