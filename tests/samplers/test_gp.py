@@ -261,7 +261,8 @@ def test_fantasies_are_their_posterior_mean_floored_at_the_best_target() -> None
 
 #: Log hyperparameters of the toy model without and with the rough kernel term.
 _PLAIN_THETA = [0.3, -0.4, 1.1, 0.2, math.log(1e-3)]
-_ROUGH_THETA = [*_PLAIN_THETA, math.log(0.05), math.log(40.0)]
+_ROUGH_EXTRA = [math.log(0.05), math.log(40.0)]  # [log s2r, log c]
+_ROUGH_THETA = [*_PLAIN_THETA, *_ROUGH_EXTRA]
 
 
 @pytest.mark.parametrize("values", [_PLAIN_THETA, _ROUGH_THETA], ids=["plain", "rough"])
@@ -283,9 +284,7 @@ def test_log_ei_gradient_matches_finite_differences(rough: bool) -> None:
 
     model, y = _toy_model()
     if rough:
-        model = GPModel(
-            model.x, y, model.is_cat, np.r_[model.theta, math.log(0.05), math.log(40.0)]
-        )
+        model = GPModel(model.x, y, model.is_cat, np.r_[model.theta, _ROUGH_EXTRA])
     num = np.array([True, True, False])
     xs = np.array([[0.2, 0.7, 1.0], [0.9, 0.1, 2.0]])
     _, grad = log_ei_with_grad(model, xs, float(y.min()), num)

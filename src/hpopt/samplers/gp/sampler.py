@@ -78,15 +78,15 @@ class GPSampler(BaseSampler):
     The model is a GP with a Matern 5/2 kernel with one lengthscale per parameter, on the
     unit cube of the search space (log parameters on a log scale), plus a second, rough
     Matern term with proportionally shorter lengthscales for small-scale structure (see
-    :mod:`hpopt.samplers.gp.model`). Integers and stepped floats
-    are modelled on the continuum and proposed on their grid; categoricals have a
-    Hamming-type kernel term and are optimized by enumerating their choices, never by rounding
-    a float. Hyperparameters (lengthscales, signal and noise variance) are fitted by maximum a
-    posteriori with a few restarts and warm-started from the previous ask. Objective values are
-    standardized and Gaussianized by a fitted Yeo-Johnson transform, so heavy-tailed losses do
-    not swamp the model. The next point maximizes log expected improvement, found by a
-    multi-start L-BFGS-B from the best of a Sobol pool and perturbations of the best trials,
-    followed by a discrete local search.
+    :mod:`hpopt.samplers.gp.model`). Integers and stepped floats are modelled on the
+    continuum and proposed on their grid; categoricals have a Hamming-type kernel term and
+    are optimized by enumerating their choices, never by rounding a float. Hyperparameters
+    (lengthscales, signal, rough and noise variances, the rough lengthscale ratio) are fitted
+    by maximum a posteriori with a few restarts and warm-started from the previous ask.
+    Objective values are standardized and Gaussianized by a fitted Yeo-Johnson transform, so
+    heavy-tailed losses do not swamp the model. The next point maximizes log expected
+    improvement, found by a multi-start L-BFGS-B from the best of a Sobol pool and
+    perturbations of the best trials, followed by a discrete local search.
 
     * **Startup**: the first ``n_startup_trials`` trials come from a scrambled Sobol sequence
       (with parallel workers, running trials count towards it once half of it finished).
